@@ -1,0 +1,123 @@
+"""The ``wastream`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from wastream.exceptions import WastreamError
+from wastream.settings import DEV_JWT_SECRET, Settings, load_settings
+
+__all__ = ["main"]
+
+
+def _stack(settings: Settings, action: str) -> int:
+    from wastream.stack import LocalStack
+    from wastream.stack.jars import kafka_classpath
+
+    if action == "fetch":
+        kafka_classpath(settings.cache_dir)
+        print(f"Kafka broker jars ready in {settings.cache_dir}")
+        return 0
+    stack = LocalStack(settings)
+    if action == "up":
+        stack.start()
+        _print_status(stack)
+        print()
+        print(f"export WASTREAM_KAFKA_BOOTSTRAP={stack.settings.kafka_bootstrap}")
+        print(f"export WASTREAM_REDIS_URL={stack.settings.redis_url}")
+        if settings.jwt_secret == DEV_JWT_SECRET:
+            print(
+                f"# development JWT secret (set WASTREAM_JWT_SECRET in production): {DEV_JWT_SECRET}"
+            )
+        return 0
+    if action == "down":
+        stack.stop()
+        print("stack stopped")
+        return 0
+    return 0 if _print_status(stack) else 1
+
+
+def _print_status(stack: object) -> bool:
+    from wastream.stack import LocalStack
+
+    assert isinstance(stack, LocalStack)
+    all_ready = True
+    for status in stack.status():
+        state = "ready" if status.ready else ("starting" if status.running else "stopped")
+        all_ready &= status.ready
+        print(f"{status.name:<6} {state:<9} {status.address:<28} pid={status.pid or '-'}")
+    return all_ready
+
+
+def _token(settings: Settings, args: argparse.Namespace) -> int:
+    from gateway.auth import mint_token
+
+    scopes = [scope for group in args.scope for scope in group.split()]
+    print(mint_token(settings, tenant=args.tenant, scopes=scopes, ttl_s=args.ttl))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wastream",
+        description="WhatsApp Web sessions as a Kafka event-streaming pipeline. "
+        "Configuration comes from WASTREAM_* environment variables (see the README).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    stack = sub.add_parser("stack", help="the local stack: Kafka (KRaft) and Redis")
+    stack.add_argument("action", choices=["up", "down", "status", "fetch"])
+
+    sub.add_parser("run", help="the stack, sandbox and gateway in the foreground; Ctrl-C stops all")
+    sub.add_parser("gateway", help="the HTTP command gateway")
+    sub.add_parser("sandbox", help="the WhatsApp Web sandbox")
+
+    token = sub.add_parser("token", help="mint a development JWT with the configured secret")
+    token.add_argument("--tenant", required=True)
+    token.add_argument(
+        "--scope",
+        action="append",
+        required=True,
+        help="a scope such as messages:send; repeat or space-separate for several",
+    )
+    token.add_argument("--ttl", type=int, default=3600, help="seconds until it expires")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        from wastream.logs import configure_logging
+
+        configure_logging(settings.log_level, json=settings.log_json)
+        if args.command == "stack":
+            return _stack(settings, args.action)
+        if args.command == "token":
+            return _token(settings, args)
+        if args.command == "run":
+            from wastream.platform import run_platform
+
+            return run_platform(settings)
+        if args.command == "gateway":
+            from gateway.server import run as run_gateway
+
+            run_gateway(settings)
+            return 0
+        if args.command == "sandbox":
+            from connectors.sandbox.server import run as run_sandbox
+
+            run_sandbox(settings)
+            return 0
+    except WastreamError as exc:
+        print(f"wastream: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    raise AssertionError(f"unhandled command {args.command}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,27 @@
+"""Structured logs: one JSON object a line, with ``command_id`` and ``session_id`` when known."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from pythonjsonlogger.json import JsonFormatter
+
+__all__ = ["configure_logging"]
+
+
+def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
+    """Send every log record to stderr, as JSON (``json=True``) or as plain lines."""
+    handler = logging.StreamHandler(sys.stderr)
+    if json:
+        handler.setFormatter(
+            JsonFormatter(
+                "%(asctime)s %(levelname)s %(name)s %(message)s",
+                rename_fields={"asctime": "ts", "levelname": "level", "name": "logger"},
+            )
+        )
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())

@@ -1,0 +1,127 @@
+"""``wastream run``: the whole platform on the local stack, in the foreground."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from wastream.settings import Settings
+from wastream.stack import LocalStack
+from wastream.stack.exceptions import ServiceStartError
+from wastream.stack.process import ManagedProcess, log_tail
+
+__all__ = ["DEMO_ACCOUNTS", "run_platform"]
+
+DEMO_ACCOUNTS = (("15550000001", "Alice Demo"), ("15550000002", "Bob Demo"))
+ALL_SCOPES = (
+    "sessions:write",
+    "sessions:read",
+    "messages:send",
+    "groups:write",
+    "scrape:read",
+)
+
+
+def _env(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    env["WASTREAM_KAFKA_BOOTSTRAP"] = settings.kafka_bootstrap
+    env["WASTREAM_REDIS_URL"] = settings.redis_url
+    return env
+
+
+def _service(name: str, settings: Settings, logs: Path) -> ManagedProcess:
+    return ManagedProcess(
+        name,
+        [sys.executable, "-m", "wastream.cli", name],
+        log_path=logs / f"{name}.log",
+        pid_path=logs / f"{name}.pid",
+        env=_env(settings),
+    )
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1.0).status_code < 500
+    except httpx.HTTPError:
+        return False
+
+
+def _create_demo_accounts(sandbox_url: str) -> None:
+    for number, name in DEMO_ACCOUNTS:
+        response = httpx.post(
+            f"{sandbox_url}/phone/accounts", json={"number": number, "name": name}, timeout=5.0
+        )
+        if response.status_code not in (200, 201, 409):
+            raise ServiceStartError(
+                f"the sandbox refused demo account {number}: {response.status_code} {response.text}"
+            )
+
+
+def _banner(settings: Settings, sandbox_url: str, gateway_url: str) -> str:
+    from gateway.auth import mint_token
+
+    token = mint_token(settings, tenant="demo", scopes=list(ALL_SCOPES), ttl_s=24 * 3600)
+    alice, bob = DEMO_ACCOUNTS[0][0], DEMO_ACCOUNTS[1][0]
+    return f"""
+wastream is running (Ctrl-C stops everything)
+
+  kafka     {settings.kafka_bootstrap}
+  redis     {settings.redis_url}
+  sandbox   {sandbox_url}  (WhatsApp Web stand-in; phone API under /phone)
+  gateway   {gateway_url}  (OpenAPI: {gateway_url}/openapi.json, metrics: /metrics)
+  logs      {settings.state_dir.resolve() / "logs"}
+
+sandbox demo accounts: {alice} ({DEMO_ACCOUNTS[0][1]}), {bob} ({DEMO_ACCOUNTS[1][1]})
+
+development token (tenant "demo", every scope, 24 h):
+  export TOKEN={token}
+
+try it:
+  curl -sS -X POST {gateway_url}/v1/sessions -H "Authorization: Bearer $TOKEN" \\
+       -H 'Content-Type: application/json' -d '{{"session_id": "alice", "pairing": "qr"}}'
+  curl -sS -X POST {gateway_url}/v1/sessions/alice/messages -H "Authorization: Bearer $TOKEN" \\
+       -H 'Content-Type: application/json' -d '{{"to": "{bob}", "text": "hello from wastream"}}'
+"""
+
+
+def run_platform(settings: Settings) -> int:
+    """Start the stack, the sandbox and the gateway; wait for Ctrl-C; stop them all."""
+    stack = LocalStack(settings)
+    logs = settings.state_dir.resolve() / "logs"
+    services: list[ManagedProcess] = []
+    try:
+        print("starting Kafka and Redis …", flush=True)
+        stack.start()
+        sandbox_url = f"http://{settings.sandbox_host}:{settings.sandbox_port}"
+        gateway_url = f"http://{settings.gateway_host}:{settings.gateway_port}"
+        sandbox = _service("sandbox", stack.settings, logs)
+        services.append(sandbox)
+        sandbox.start()
+        sandbox.wait_ready(lambda: _http_ok(f"{sandbox_url}/phone/health"), 30.0)
+        _create_demo_accounts(sandbox_url)
+        gateway = _service("gateway", stack.settings, logs)
+        services.append(gateway)
+        gateway.start()
+        gateway.wait_ready(lambda: _http_ok(f"{gateway_url}/healthz"), 30.0)
+        print(_banner(stack.settings, sandbox_url, gateway_url), flush=True)
+        while True:
+            for service in services:
+                if not service.running():
+                    print(
+                        f"{service.name} stopped unexpectedly; last lines of its log:\n"
+                        + log_tail(service.log_path),
+                        file=sys.stderr,
+                    )
+                    return 1
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        print("\nstopping …", flush=True)
+        return 0
+    finally:
+        for service in reversed(services):
+            service.stop(timeout_s=15.0)
+        stack.stop()

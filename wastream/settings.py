@@ -1,0 +1,91 @@
+"""One immutable, validated settings object, read from ``WASTREAM_*`` environment variables.
+
+Every environment variable wastream reads is a field here; the README's settings table lists
+them. Booleans are parsed strictly (``true/false/1/0/yes/no/on/off``; anything else is an error).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from wastream.exceptions import ConfigurationError
+
+__all__ = ["DEV_JWT_SECRET", "Settings", "load_settings"]
+
+DEV_JWT_SECRET = "wastream-development-secret-change-me-0123456789"
+
+
+class Settings(BaseSettings):
+    """wastream's configuration; each field is set by ``WASTREAM_<FIELD NAME>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="WASTREAM_", frozen=True, extra="ignore", case_sensitive=False
+    )
+
+    # where things are
+    kafka_bootstrap: str = Field("localhost:9092", description="Kafka bootstrap servers")
+    redis_url: str = Field("redis://localhost:6379/0", description="Redis URL")
+    state_dir: Path = Field(Path(".wastream"), description="data, logs and caches of the stack")
+    partitions: int = Field(12, ge=1, le=1024, description="partitions of every session topic")
+    cache_dir: Path = Field(
+        Path.home() / ".cache" / "wastream",
+        description="downloads kept between runs (the Kafka broker's jars)",
+    )
+
+    # local stack ports
+    kafka_port: int = Field(9092, ge=1, le=65535, description="local stack: Kafka listener")
+    kafka_controller_port: int = Field(
+        9093, ge=1, le=65535, description="local stack: KRaft controller listener"
+    )
+    redis_port: int = Field(6379, ge=1, le=65535, description="local stack: Redis port")
+    kafka_heap: str = Field("512m", description="local stack: Kafka JVM heap (-Xmx)")
+
+    # gateway
+    gateway_host: str = Field("127.0.0.1", description="gateway bind address")
+    gateway_port: int = Field(8080, ge=1, le=65535, description="gateway port")
+    jwt_secret: str = Field(DEV_JWT_SECRET, min_length=16, description="HS256 JWT secret")
+    jwt_public_key: str = Field(
+        "", description="PEM public key (or @path) for RS256/ES256 tokens; empty: HS256 only"
+    )
+    jwt_audience: str = Field("", description="required `aud` claim; empty: not checked")
+    jwt_issuer: str = Field("", description="required `iss` claim; empty: not checked")
+    max_body_bytes: int = Field(
+        25 * 1024 * 1024 + 65536, ge=1024, description="largest accepted request body"
+    )
+    max_media_bytes: int = Field(
+        16 * 1024 * 1024, ge=1, description="largest inline media (decoded bytes)"
+    )
+    max_recipients: int = Field(
+        256, ge=1, description="most recipients of one broadcast, check or group command"
+    )
+    rate_tenant_per_s: float = Field(200.0, gt=0, description="commands per second per tenant")
+    rate_tenant_burst: int = Field(400, ge=1, description="burst per tenant")
+    rate_session_per_s: float = Field(20.0, gt=0, description="commands per second per session")
+    rate_session_burst: int = Field(40, ge=1, description="burst per session")
+    idempotency_ttl_s: int = Field(86400, ge=1, description="how long an Idempotency-Key holds")
+    command_ttl_s: int = Field(
+        3600, ge=1, description="default time to live of a command (expires_at - issued_at)"
+    )
+    publish_timeout_s: float = Field(
+        5.0, gt=0, description="longest wait for Kafka's acknowledgement before a 503"
+    )
+
+    # sandbox
+    sandbox_host: str = Field("127.0.0.1", description="sandbox bind address")
+    sandbox_port: int = Field(8090, ge=1, le=65535, description="sandbox port")
+
+    # worker
+    chromium_path: Path = Field(Path("/usr/bin/chromium"), description="Chromium executable")
+    log_level: str = Field("INFO", description="log level")
+    log_json: bool = Field(True, description="structured JSON logs")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings from the environment, with explicit overrides taking precedence."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigurationError(f"invalid WASTREAM_* settings: {exc}") from exc
