@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha256sum | cut -c1-16)
-BENCHES := $(patsubst bench/%.py,%,$(filter-out bench/_%.py,$(wildcard bench/*.py)))
+BENCHES := $(patsubst bench/%.py,%,$(filter-out bench/_%.py bench/__init__.py,$(wildcard bench/*.py)))
 
 .PHONY: bootstrap system-deps python-deps kafka-jars run test lint typecheck unit bench chaos clean $(addprefix bench-,$(BENCHES))
 
@@ -40,7 +40,7 @@ test: bootstrap lint typecheck
 bench: $(addprefix bench-,$(BENCHES))
 
 $(addprefix bench-,$(BENCHES)): bench-%: bootstrap
-	$(BIN)/python bench/$*.py
+	$(BIN)/python -m bench.$*
 
 clean:
 	rm -rf $(VENV) .wastream .mypy_cache .ruff_cache .pytest_cache

@@ -29,7 +29,7 @@ def _stack(settings: Settings, action: str) -> int:
         print(f"export WASTREAM_REDIS_URL={stack.settings.redis_url}")
         if settings.jwt_secret == DEV_JWT_SECRET:
             print(
-                f"# development JWT secret (set WASTREAM_JWT_SECRET in production): {DEV_JWT_SECRET}"
+                f"# development JWT secret; set WASTREAM_JWT_SECRET in production: {DEV_JWT_SECRET}"
             )
         return 0
     if action == "down":

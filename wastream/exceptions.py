@@ -8,8 +8,9 @@ its own ``exceptions.py`` under it::
     ├── StackError                  (wastream.stack)      a local service failed to start or stop
     │   └── ServiceStartError
     ├── SchemaError                 (schemas.exceptions)  the Avro contract
-    │   ├── UnknownSchemaError      a fingerprint or record name no schema has
-    │   └── DecodeError             bytes that are not a valid record
+    │   ├── UnknownSchemaError      an unknown fingerprint or name, or not the record expected
+    │   ├── DecodeError             bytes that are not a valid record
+    │   └── EncodeError             a datum that does not fit its schema (names the field)
     ├── GatewayError                (gateway.exceptions)  the HTTP command endpoint
     │   └── PublishError            Kafka did not acknowledge a record
     └── SandboxError                (connectors.sandbox.exceptions) the WhatsApp Web sandbox

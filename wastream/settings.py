@@ -76,8 +76,34 @@ class Settings(BaseSettings):
     # sandbox
     sandbox_host: str = Field("127.0.0.1", description="sandbox bind address")
     sandbox_port: int = Field(8090, ge=1, le=65535, description="sandbox port")
+    sandbox_state_file: str = Field(
+        "", description="sandbox: JSON file keeping accounts, devices and chats; empty: memory"
+    )
+    sandbox_qr_first_ttl_s: float = Field(60.0, gt=0, description="sandbox: first QR ref life")
+    sandbox_qr_ttl_s: float = Field(20.0, gt=0, description="sandbox: later QR refs' life")
+    sandbox_qr_max_refs: int = Field(6, ge=1, description="sandbox: QR refs before UNPAIRED_IDLE")
+    sandbox_pair_code_ttl_s: float = Field(180.0, gt=0, description="sandbox: pairing code life")
+    sandbox_history_sync_count: int = Field(
+        50, ge=1, description="sandbox: messages per chat a page gets at login and per page"
+    )
+    sandbox_messages_per_min: int = Field(
+        600, ge=0, description="sandbox: sends per minute before a ban (0: no limit)"
+    )
+    sandbox_new_recipients_per_min: int = Field(
+        100, ge=0, description="sandbox: new recipients per minute before a ban (0: no limit)"
+    )
+    sandbox_ban_s: float = Field(120.0, gt=0, description="sandbox: temporary ban length")
 
     # worker
+    vault_keys: str = Field(
+        "",
+        description="auth vault keys, `kid:base64(32 bytes)[,kid:…]`; the first encrypts, "
+        "all decrypt (rotation)",
+        repr=False,
+    )
+    vault_ttl_s: int = Field(
+        30 * 86400, ge=60, description="how long an unused login stays in the auth vault"
+    )
     chromium_path: Path = Field(Path("/usr/bin/chromium"), description="Chromium executable")
     log_level: str = Field("INFO", description="log level")
     log_json: bool = Field(True, description="structured JSON logs")

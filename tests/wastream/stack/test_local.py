@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 import redis
-from confluent_kafka.admin import AdminClient, ConfigResource
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin._config import ConfigResource
 
 from schemas.topics import ALL_TOPICS, COMPACTED_TOPICS
 from tests.helpers import stack_settings
