@@ -127,7 +127,8 @@ class KafkaVaultBackup:
                 if message.key() == key:
                     value = message.value()
                     latest = None if value is None else self._blob(value)
-                if message.offset() >= high - 1:
+                offset = message.offset()
+                if offset is not None and offset >= high - 1:
                     break
         except KafkaException as exc:
             raise VaultError(f"cannot read the backup of {session_id}: {exc}") from exc
