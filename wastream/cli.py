@@ -72,7 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("run", help="the stack, sandbox and gateway in the foreground; Ctrl-C stops all")
     sub.add_parser("gateway", help="the HTTP command gateway")
-    sub.add_parser("sandbox", help="the WhatsApp Web sandbox")
+    sandbox = sub.add_parser("sandbox", help="the WhatsApp Web sandbox")
+    sandbox.add_argument(
+        "--demo-accounts",
+        action="store_true",
+        help="create the two demo accounts (15550000001 Alice, 15550000002 Bob) at start",
+    )
 
     token = sub.add_parser("token", help="mint a development JWT with the configured secret")
     token.add_argument("--tenant", required=True)
@@ -107,9 +112,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_gateway(settings)
             return 0
         if args.command == "sandbox":
-            from connectors.sandbox.server import run as run_sandbox
+            from connectors.sandbox import DEMO_ACCOUNTS
+            from connectors.sandbox import run as run_sandbox
 
-            run_sandbox(settings)
+            run_sandbox(
+                settings.sandbox_host,
+                settings.sandbox_port,
+                accounts=DEMO_ACCOUNTS if args.demo_accounts else (),
+                log_level=settings.log_level.lower(),
+            )
             return 0
     except WastreamError as exc:
         print(f"wastream: {exc}", file=sys.stderr)

@@ -11,12 +11,10 @@ import httpx
 
 from wastream.settings import Settings
 from wastream.stack import LocalStack
-from wastream.stack.exceptions import ServiceStartError
 from wastream.stack.process import ManagedProcess, log_tail
 
-__all__ = ["DEMO_ACCOUNTS", "run_platform"]
+__all__ = ["run_platform"]
 
-DEMO_ACCOUNTS = (("15550000001", "Alice Demo"), ("15550000002", "Bob Demo"))
 ALL_SCOPES = (
     "sessions:write",
     "sessions:read",
@@ -33,10 +31,10 @@ def _env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def _service(name: str, settings: Settings, logs: Path) -> ManagedProcess:
+def _service(name: str, settings: Settings, logs: Path, *args: str) -> ManagedProcess:
     return ManagedProcess(
         name,
-        [sys.executable, "-m", "wastream.cli", name],
+        [sys.executable, "-m", "wastream.cli", name, *args],
         log_path=logs / f"{name}.log",
         pid_path=logs / f"{name}.pid",
         env=_env(settings),
@@ -50,18 +48,8 @@ def _http_ok(url: str) -> bool:
         return False
 
 
-def _create_demo_accounts(sandbox_url: str) -> None:
-    for number, name in DEMO_ACCOUNTS:
-        response = httpx.post(
-            f"{sandbox_url}/phone/accounts", json={"number": number, "name": name}, timeout=5.0
-        )
-        if response.status_code not in (200, 201, 409):
-            raise ServiceStartError(
-                f"the sandbox refused demo account {number}: {response.status_code} {response.text}"
-            )
-
-
 def _banner(settings: Settings, sandbox_url: str, gateway_url: str) -> str:
+    from connectors.sandbox import DEMO_ACCOUNTS
     from gateway.auth import mint_token
 
     token = mint_token(settings, tenant="demo", scopes=list(ALL_SCOPES), ttl_s=24 * 3600)
@@ -98,11 +86,10 @@ def run_platform(settings: Settings) -> int:
         stack.start()
         sandbox_url = f"http://{settings.sandbox_host}:{settings.sandbox_port}"
         gateway_url = f"http://{settings.gateway_host}:{settings.gateway_port}"
-        sandbox = _service("sandbox", stack.settings, logs)
+        sandbox = _service("sandbox", stack.settings, logs, "--demo-accounts")
         services.append(sandbox)
         sandbox.start()
-        sandbox.wait_ready(lambda: _http_ok(f"{sandbox_url}/phone/health"), 30.0)
-        _create_demo_accounts(sandbox_url)
+        sandbox.wait_ready(lambda: _http_ok(f"{sandbox_url}/healthz"), 30.0)
         gateway = _service("gateway", stack.settings, logs)
         services.append(gateway)
         gateway.start()

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     publish_timeout_s: float = Field(
         5.0, gt=0, description="longest wait for Kafka's acknowledgement before a 503"
     )
+    gateway_linger_ms: float = Field(
+        2.0, ge=0, le=100, description="how long the gateway's producer batches records (ms)"
+    )
 
     # sandbox
     sandbox_host: str = Field("127.0.0.1", description="sandbox bind address")
@@ -103,6 +106,54 @@ class Settings(BaseSettings):
     )
     vault_ttl_s: int = Field(
         30 * 86400, ge=60, description="how long an unused login stays in the auth vault"
+    )
+    worker_id: str = Field(
+        "", description="this worker's name in session snapshots; empty: <hostname>-<pid>"
+    )
+    worker_metrics_port: int = Field(
+        9464, ge=0, le=65535, description="worker: Prometheus metrics port (0: not served)"
+    )
+    worker_metrics_host: str = Field("127.0.0.1", description="worker: metrics bind address")
+    worker_profiles_dir: Path = Field(
+        Path(".wastream/profiles"), description="worker: browser profile directories"
+    )
+    worker_session_url: str = Field(
+        "https://web.whatsapp.com/", description="worker: the WhatsApp Web URL (or the sandbox's)"
+    )
+    command_timeout_s: float = Field(
+        60.0, gt=0, description="worker: longest run of one browser operation (then transient)"
+    )
+    command_retries: int = Field(
+        4, ge=0, description="worker: retries of a transient failure before FAILED"
+    )
+    retry_backoff_s: float = Field(
+        0.5, gt=0, description="worker: first retry delay; doubles each retry, with jitter"
+    )
+    retry_backoff_max_s: float = Field(30.0, gt=0, description="worker: longest retry delay")
+    result_ttl_s: int = Field(
+        7 * 86400, ge=60, description="worker: how long command outcomes stay in Redis (dedup)"
+    )
+    send_rate_per_min: float = Field(
+        20.0, ge=0, description="worker: sends per minute per session (0: pacing off)"
+    )
+    send_burst: int = Field(3, ge=1, description="worker: sends a session may make back to back")
+    send_jitter: float = Field(
+        0.3, ge=0, le=1, description="worker: random extra pause, a fraction of the send interval"
+    )
+    scrape_crontab: str = Field(
+        "", description="worker: crontab of periodic scrapes of READY sessions (empty: off)"
+    )
+    scrape_crontab_kinds: str = Field(
+        "CHATS,CONTACTS", description="worker: what the periodic scrape collects"
+    )
+    scrape_page_limit: int = Field(
+        1000, ge=1, description="worker: most history messages a scrape reads per chat"
+    )
+    vault_snapshot_interval_s: float = Field(
+        900.0, gt=0, description="worker: how often READY sessions' logins are saved to the vault"
+    )
+    session_start_timeout_s: float = Field(
+        120.0, gt=0, description="worker: longest wait for a session to open"
     )
     chromium_path: Path = Field(Path("/usr/bin/chromium"), description="Chromium executable")
     log_level: str = Field("INFO", description="log level")
