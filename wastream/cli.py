@@ -72,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("run", help="the stack, sandbox and gateway in the foreground; Ctrl-C stops all")
     sub.add_parser("gateway", help="the HTTP command gateway")
+    sub.add_parser("worker", help="a stream processor running the sessions of its partitions")
     sandbox = sub.add_parser("sandbox", help="the WhatsApp Web sandbox")
     sandbox.add_argument(
         "--demo-accounts",
@@ -111,6 +112,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             run_gateway(settings)
             return 0
+        if args.command == "worker":
+            from streams.worker import run as run_worker
+
+            return run_worker(settings)
         if args.command == "sandbox":
             from connectors.sandbox import DEMO_ACCOUNTS
             from connectors.sandbox import run as run_sandbox

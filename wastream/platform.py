@@ -1,4 +1,4 @@
-"""``wastream run``: the whole platform on the local stack, in the foreground."""
+"""``wastream run``: the stack, sandbox, gateway and a worker, in the foreground."""
 
 from __future__ import annotations
 
@@ -28,7 +28,25 @@ def _env(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
     env["WASTREAM_KAFKA_BOOTSTRAP"] = settings.kafka_bootstrap
     env["WASTREAM_REDIS_URL"] = settings.redis_url
+    if not settings.vault_keys:
+        env["WASTREAM_VAULT_KEYS"] = _development_vault_key(settings.state_dir)
+    if "WASTREAM_WORKER_SESSION_URL" not in os.environ:
+        # the local platform drives the sandbox, not web.whatsapp.com
+        env["WASTREAM_WORKER_SESSION_URL"] = f"http://localhost:{settings.sandbox_port}/"
     return env
+
+
+def _development_vault_key(state_dir: Path) -> str:
+    """A vault key kept in the state dir for the local platform (set WASTREAM_VAULT_KEYS in
+    production: a lost key is a lost login)."""
+    from connectors.vault import VaultKeys
+
+    path = state_dir.resolve() / "development-vault.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(VaultKeys.generate("dev1"))
+    return path.read_text().strip()
 
 
 def _service(name: str, settings: Settings, logs: Path, *args: str) -> ManagedProcess:
@@ -61,6 +79,7 @@ wastream is running (Ctrl-C stops everything)
   redis     {settings.redis_url}
   sandbox   {sandbox_url}  (WhatsApp Web stand-in; phone API under /phone)
   gateway   {gateway_url}  (OpenAPI: {gateway_url}/openapi.json, metrics: /metrics)
+  worker    metrics on http://{settings.worker_metrics_host}:{settings.worker_metrics_port}/metrics
   logs      {settings.state_dir.resolve() / "logs"}
 
 sandbox demo accounts: {alice} ({DEMO_ACCOUNTS[0][1]}), {bob} ({DEMO_ACCOUNTS[1][1]})
@@ -94,6 +113,11 @@ def run_platform(settings: Settings) -> int:
         services.append(gateway)
         gateway.start()
         gateway.wait_ready(lambda: _http_ok(f"{gateway_url}/healthz"), 30.0)
+        worker = _service("worker", stack.settings, logs)
+        services.append(worker)
+        worker.start()
+        metrics_url = f"http://{settings.worker_metrics_host}:{settings.worker_metrics_port}"
+        worker.wait_ready(lambda: _http_ok(f"{metrics_url}/metrics"), 60.0)
         print(_banner(stack.settings, sandbox_url, gateway_url), flush=True)
         while True:
             for service in services:

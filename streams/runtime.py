@@ -1,0 +1,162 @@
+"""Everything one worker holds besides the Faust app: clients, the supervisor, the processor."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from redis.asyncio import Redis
+
+from connectors.vault import AuthVault, KafkaVaultBackup, RedisVaultStore, VaultKeyError, VaultKeys
+from schemas.codec import AvroCodec
+from schemas.topics import COMMANDS, VAULT_BACKUP
+from streams.commands import CommandProcessor
+from streams.execute import CommandExecutor
+from streams.lanes import SessionLanes
+from streams.ledger import CommandLedger
+from streams.metrics import WorkerMetrics
+from streams.pacing import Pacer
+from streams.page_events import PageEventPublisher
+from streams.publisher import Publisher
+from streams.retry import Backoff
+from streams.snapshots import SESSION_UPDATES, SessionUpdate
+from streams.supervisor import SessionSupervisor
+from streams.types import SessionFactory
+from wastream.exceptions import ConfigurationError
+from wastream.settings import Settings
+
+__all__ = ["WorkerRuntime", "worker_name"]
+
+log = logging.getLogger(__name__)
+
+
+def worker_name(settings: Settings) -> str:
+    return settings.worker_id or f"{socket.gethostname()}-{os.getpid()}"
+
+
+class WorkerRuntime:
+    """Builds and holds the worker's parts; ``app`` is the Faust app they run in.
+
+    Nothing here connects anywhere until used: Redis and Kafka clients connect lazily.
+    """
+
+    def __init__(self, app: Any, settings: Settings, session_factory: SessionFactory) -> None:
+        self.app = app
+        self.settings = settings
+        self.worker_id = worker_name(settings)
+        try:
+            keys = VaultKeys(settings.vault_keys)
+        except VaultKeyError as exc:
+            raise ConfigurationError(
+                f"the worker cannot start without an auth vault key: {exc}"
+            ) from exc
+        self.codec = AvroCodec()
+        self.metrics = WorkerMetrics()
+        self.redis = Redis.from_url(settings.redis_url)
+        self.backup = KafkaVaultBackup(
+            settings.kafka_bootstrap, self.codec, topic=VAULT_BACKUP, partitions=settings.partitions
+        )
+        self.vault = AuthVault(
+            keys, RedisVaultStore(self.redis, ttl_s=settings.vault_ttl_s), self.backup
+        )
+        self.stopping = False
+        self.publisher = Publisher(lambda: app.producer, self.codec, stopping=lambda: self.stopping)
+        self.ledger = CommandLedger(self.redis, settings.result_ttl_s)
+        self.lanes = SessionLanes()
+        self.pacer = Pacer(settings.send_rate_per_min, settings.send_burst, settings.send_jitter)
+        self.page_events = PageEventPublisher(
+            self.publisher, self.update, self.metrics, self.worker_id
+        )
+        self.snapshot_of: Callable[[str], dict[str, Any] | None] = lambda _sid: None
+        self.all_snapshots: Callable[[], Iterator[dict[str, Any]]] = lambda: iter(())
+        self.supervisor = SessionSupervisor(
+            worker_id=self.worker_id,
+            factory=session_factory,
+            vault=self.vault,
+            profiles_dir=settings.worker_profiles_dir,
+            update=self.update,
+            publish_state=self.page_events.publish_state,
+            on_page_event=self.page_events.on_page_event,
+            snapshot=lambda sid: self.snapshot_of(sid),
+            all_snapshots=lambda: self.all_snapshots(),
+            partitions=settings.partitions,
+            owned=self.owned_partitions,
+            metrics=self.metrics,
+            open_timeout_s=settings.session_start_timeout_s,
+        )
+        self.executor = CommandExecutor(
+            supervisor=self.supervisor,
+            pacer=self.pacer,
+            publisher=self.publisher,
+            page_events=self.page_events,
+            redis=self.redis,
+            update=self.update,
+            metrics=self.metrics,
+            timeout_s=settings.command_timeout_s,
+            progress_ttl_s=settings.result_ttl_s,
+            history_limit=settings.scrape_page_limit,
+        )
+        self.processor = CommandProcessor(
+            codec=self.codec,
+            publisher=self.publisher,
+            ledger=self.ledger,
+            executor=self.executor,
+            lanes=self.lanes,
+            metrics=self.metrics,
+            backoff=Backoff(
+                settings.command_retries, settings.retry_backoff_s, settings.retry_backoff_max_s
+            ),
+            partitions=settings.partitions,
+            worker_id=self.worker_id,
+            stopping=lambda: self.stopping,
+        )
+
+    async def update(
+        self,
+        session_id: str,
+        tenant_id: str,
+        *,
+        set: dict[str, Any] | None = None,
+        incr: dict[str, int] | None = None,
+    ) -> None:
+        """Send a snapshot change to the sessions table (through its co-partitioned topic)."""
+        update = SessionUpdate(
+            session_id, tenant_id, set=set or {}, incr=incr or {}, origin=self.worker_id
+        )
+        await self.publisher.send_raw(SESSION_UPDATES, session_id.encode(), update.dumps())
+
+    def owned_partitions(self) -> set[int]:
+        try:
+            assignment = self.app.consumer.assignment()
+        except Exception:
+            return set()
+        return {tp.partition for tp in assignment if tp.topic == COMMANDS}
+
+    def sample_lag(self) -> None:
+        consumer = self.app.consumer
+        for tp in consumer.assignment():
+            if tp.topic != COMMANDS:
+                continue
+            label = str(tp.partition)
+            pending = self.processor.acks.pending(tp)
+            self.metrics.inflight.labels(label).set(pending)
+            try:
+                highwater = consumer.highwater(tp)
+            except Exception:
+                continue
+            released = self.processor.acks.last_released(tp)
+            if highwater is not None and released is not None:
+                self.metrics.consumer_lag.labels(label).set(max(0, highwater - released - 1))
+            else:
+                self.metrics.consumer_lag.labels(label).set(pending)
+
+    async def close(self) -> None:
+        self.stopping = True
+        await self.processor.close()
+        await self.lanes.close()
+        await self.supervisor.close()
+        self.backup.close()
+        await self.redis.aclose()

@@ -1,0 +1,381 @@
+"""The session supervisor: runs the browser sessions of the partitions this worker owns.
+
+On assignment (once the sessions table is recovered) :meth:`SessionSupervisor.reconcile` starts
+every session of the owned partitions whose desired state is ``RUNNING`` (its login restored
+from the auth vault: no QR) and closes, after a vault snapshot, those whose partition moved away.
+``StartSession``/``StopSession``/``LogoutSession`` change the desired state and call
+:meth:`start`/:meth:`stop`/:meth:`logout`. What the page reports becomes Kafka events
+(:mod:`streams.page_events`) and snapshot updates (:mod:`streams.snapshots`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from streams.connector import browser_pids
+from streams.exceptions import PermanentFailure, TransientFailure
+from streams.metrics import WorkerMetrics
+from streams.procstat import usage
+from streams.types import BrowserSession, PageEvent, SessionFactory, Vault
+from wastream.partitioning import partition_for
+
+__all__ = ["RunningSession", "SessionSupervisor"]
+
+log = logging.getLogger(__name__)
+
+#: States in which the linked device's login is worth a vault snapshot.
+_LINKED = frozenset({"AUTHENTICATED", "READY", "DISCONNECTED"})
+_FINISHED = frozenset({"STOPPED", "LOGGED_OUT", "FAILED", "BANNED"})
+_NOT_READY = frozenset({"STARTING", "AUTHENTICATED", "DISCONNECTED", "CONFLICT"})
+_ENDED = {
+    "SCAN_QR": ("SESSION_NOT_AUTHENTICATED", "the session waits for its QR code to be scanned"),
+    "PAIRING_CODE": ("SESSION_NOT_AUTHENTICATED", "the session waits for its pairing code"),
+    "BANNED": ("SESSION_BANNED", "the account is banned"),
+    "LOGGED_OUT": ("SESSION_LOGGED_OUT", "the linked device was logged out"),
+    "FAILED": ("SESSION_FAILED", "the session failed"),
+    "STOPPED": ("SESSION_NOT_RUNNING", "the session is stopped"),
+}
+
+
+@dataclass(eq=False)
+class RunningSession:
+    session_id: str
+    tenant_id: str
+    session: BrowserSession
+    profile_dir: Path
+    state: str = "STARTING"
+    me: str | None = None
+    sent_ids: dict[str, str] = field(default_factory=dict)  # message id -> command id
+
+
+Updater = Callable[..., Awaitable[None]]
+
+
+class SessionSupervisor:
+    """Owns the running sessions of one worker.
+
+    Parameters:
+        factory: builds a :class:`~streams.types.BrowserSession` (the connector's).
+        vault: the auth vault (``connectors.vault.AuthVault``).
+        profiles_dir: where each session's profile directory lives.
+        update: ``await update(session_id, tenant_id, set=..., incr=...)`` sends a snapshot
+            update to the sessions table; ``events`` turns page events into Kafka records.
+        snapshot: reads a session's row of the sessions table (a dict, or None).
+        partitions: the partition count; ``owned()`` the owned partitions of ``wa.commands``.
+    """
+
+    def __init__(
+        self,
+        *,
+        worker_id: str,
+        factory: SessionFactory,
+        vault: Vault,
+        profiles_dir: Path,
+        update: Updater,
+        publish_state: Callable[..., Awaitable[None]],
+        on_page_event: Callable[[RunningSession, PageEvent], Awaitable[None]],
+        snapshot: Callable[[str], dict[str, Any] | None],
+        all_snapshots: Callable[[], Iterable[dict[str, Any]]],
+        partitions: int,
+        owned: Callable[[], set[int]],
+        metrics: WorkerMetrics,
+        open_timeout_s: float,
+    ) -> None:
+        self.worker_id = worker_id
+        self._factory = factory
+        self._vault = vault
+        self._profiles_dir = profiles_dir
+        self._update = update
+        self._publish_state = publish_state
+        self._on_page_event = on_page_event
+        self._snapshot = snapshot
+        self._all_snapshots = all_snapshots
+        self._partitions = partitions
+        self._owned = owned
+        self._metrics = metrics
+        self._open_timeout_s = open_timeout_s
+        self.sessions: dict[str, RunningSession] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- commands ------------------------------------------------------------------------------
+
+    async def start(
+        self,
+        session_id: str,
+        tenant_id: str,
+        *,
+        pairing: Literal["QR", "CODE"] = "QR",
+        phone: str | None = None,
+    ) -> RunningSession:
+        """Open the session (restoring its login from the vault first) unless it runs."""
+        async with self._lock(session_id):
+            running = self.sessions.get(session_id)
+            if running is not None and running.state not in _FINISHED:
+                return running
+            if running is not None:
+                await self._close(running)
+            profile = self._profiles_dir / session_id
+            shutil.rmtree(profile, ignore_errors=True)
+            profile.mkdir(parents=True, exist_ok=True)
+            version = await self._vault.restore(session_id, profile)
+            session = self._factory(
+                session_id, profile_dir=profile, on_event=self._sink(session_id)
+            )
+            running = RunningSession(session_id, tenant_id, session, profile)
+            self.sessions[session_id] = running
+            changes: dict[str, Any] = {
+                "state": "STARTING",
+                "worker": self.worker_id,
+                "pairing": pairing,
+                "phone": phone,
+                "qr": None,
+                "pairing_code": None,
+                "last_error": None,
+            }
+            if version is not None:
+                changes["vault_version"] = version
+            await self._update(session_id, tenant_id, set=changes)
+            await self._publish_state(running, "STARTING", None, reason="starting")
+            try:
+                await asyncio.wait_for(session.open(pairing, phone), self._open_timeout_s)
+            except Exception as exc:
+                self.sessions.pop(session_id, None)
+                await self._close_quietly(session)
+                detail = f"{type(exc).__name__}: {exc}"
+                await self._update(
+                    session_id, tenant_id, set={"state": "FAILED", "last_error": detail}
+                )
+                await self._publish_state(running, "FAILED", running.state, reason=detail)
+                if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
+                    raise TransientFailure("SESSION_START_TIMEOUT", detail) from exc
+                raise PermanentFailure("SESSION_START_FAILED", detail) from exc
+            return running
+
+    async def stop(self, session_id: str, tenant_id: str, *, reason: str) -> None:
+        """Snapshot the login to the vault and close the browser; the state becomes STOPPED."""
+        async with self._lock(session_id):
+            running = self.sessions.pop(session_id, None)
+            if running is not None:
+                await self._close(running)
+            await self._update(session_id, tenant_id, set={"state": "STOPPED", "qr": None})
+            if running is not None:
+                await self._publish_state(running, "STOPPED", running.state, reason=reason)
+
+    async def logout(self, session_id: str, tenant_id: str) -> None:
+        """Log the linked device out (when running) and forget its login everywhere."""
+        async with self._lock(session_id):
+            running = self.sessions.pop(session_id, None)
+            if running is not None:
+                try:
+                    await running.session.logout()
+                finally:
+                    await self._close_quietly(running.session)
+            await self._vault.delete(session_id)
+            shutil.rmtree(self._profiles_dir / session_id, ignore_errors=True)
+            await self._update(
+                session_id,
+                tenant_id,
+                set={"state": "LOGGED_OUT", "me": None, "qr": None, "vault_version": 0},
+            )
+            if running is not None:
+                await self._publish_state(running, "LOGGED_OUT", running.state, reason="logout")
+
+    def require_ready(self, session_id: str) -> RunningSession:
+        """The running, READY session; otherwise a failure saying why (transient while the
+        session is on its way to READY, permanent when it is not running or cannot send)."""
+        running = self.sessions.get(session_id)
+        if running is None:
+            snapshot = self._snapshot(session_id)
+            if snapshot is not None and snapshot["desired"] == "RUNNING":
+                raise TransientFailure("SESSION_STARTING", f"session {session_id} is starting")
+            raise PermanentFailure(
+                "SESSION_NOT_RUNNING",
+                f"session {session_id} is not running on any worker; start it with StartSession",
+            )
+        if running.state == "READY":
+            return running
+        if running.state in _NOT_READY:
+            raise TransientFailure(
+                "SESSION_NOT_READY", f"session {session_id} is {running.state}, not READY"
+            )
+        code, detail = _ENDED.get(running.state, ("SESSION_NOT_READY", running.state))
+        raise PermanentFailure(code, f"session {session_id}: {detail} ({running.state})")
+
+    # -- ownership -----------------------------------------------------------------------------
+
+    async def reconcile(self) -> None:
+        """Bring the running sessions in line with the owned partitions and desired states."""
+        owned = self._owned()
+        for session_id, running in list(self.sessions.items()):
+            if partition_for(session_id, self._partitions) not in owned:
+                await self.release(running)
+        for snapshot in list(self._all_snapshots()):
+            session_id = snapshot["session_id"]
+            if (
+                snapshot["desired"] == "RUNNING"
+                and session_id not in self.sessions
+                and partition_for(session_id, self._partitions) in owned
+            ):
+                self._spawn(self._resume(snapshot))
+
+    async def release(self, running: RunningSession) -> None:
+        """The session's partition moved: snapshot and close, leaving its state to the new owner."""
+        async with self._lock(running.session_id):
+            if self.sessions.get(running.session_id) is running:
+                del self.sessions[running.session_id]
+                await self._close(running)
+
+    async def revoke_partitions(self, partitions: set[int]) -> None:
+        for session_id, running in list(self.sessions.items()):
+            if partition_for(session_id, self._partitions) in partitions:
+                await self.release(running)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for running in list(self.sessions.values()):
+            await self.release(running)
+
+    async def snapshot_all(self) -> None:
+        """Save the login of every linked session to the vault (periodically)."""
+        for running in list(self.sessions.values()):
+            if running.state in _LINKED:
+                await self._save(running)
+
+    def sample_metrics(self) -> None:
+        counts: dict[str, int] = {}
+        total = 0
+        for running in self.sessions.values():
+            counts[running.state] = counts.get(running.state, 0) + 1
+            pids = browser_pids(running.session)
+            if pids:
+                measured = usage(pids)
+                total += measured.pss_bytes
+                self._metrics.browser_pss.labels(running.session_id).set(measured.pss_bytes)
+                self._metrics.browser_cpu.labels(running.session_id).set(measured.cpu_seconds)
+        self._metrics.sessions.clear()
+        for state, count in counts.items():
+            self._metrics.sessions.labels(state).set(count)
+        self._metrics.browser_pss_total.set(total)
+
+    # -- page events ---------------------------------------------------------------------------
+
+    def _sink(self, session_id: str) -> Callable[[PageEvent], Awaitable[None]]:
+        async def on_event(event: PageEvent) -> None:
+            running = self.sessions.get(session_id)
+            if running is None:
+                return
+            try:
+                if type(event).__name__ == "StateChanged":
+                    await self._on_state(running, event)
+                else:
+                    await self._on_page_event(running, event)
+            except Exception:
+                log.exception("page event %s of %s not handled", type(event).__name__, session_id)
+
+        return on_event
+
+    async def _on_state(self, running: RunningSession, event: PageEvent) -> None:
+        previous, state = running.state, str(event.state)
+        running.state = state
+        me = getattr(event, "me", None) or running.me
+        running.me = me
+        changes: dict[str, Any] = {
+            "state": state,
+            "me": me,
+            "qr": getattr(event, "qr", None) if state == "SCAN_QR" else None,
+            "pairing_code": getattr(event, "pairing_code", None)
+            if state == "PAIRING_CODE"
+            else None,
+        }
+        reason = getattr(event, "reason", None)
+        if state in ("FAILED", "BANNED", "CONFLICT") and reason:
+            changes["last_error"] = str(reason)
+        await self._update(running.session_id, running.tenant_id, set=changes)
+        await self._publish_state(
+            running,
+            state,
+            previous,
+            reason=reason,
+            qr=changes["qr"],
+            pairing_code=changes["pairing_code"],
+        )
+        if state == "READY" and previous != "READY" and previous not in ("DISCONNECTED",):
+            self._spawn(self._save(running))
+        if state == "LOGGED_OUT":
+            self._spawn(self._logged_out(running))
+
+    async def _logged_out(self, running: RunningSession) -> None:
+        async with self._lock(running.session_id):
+            if self.sessions.get(running.session_id) is running:
+                del self.sessions[running.session_id]
+            await self._close_quietly(running.session)
+            await self._vault.delete(running.session_id)
+            await self._update(
+                running.session_id,
+                running.tenant_id,
+                set={"desired": "STOPPED", "vault_version": 0, "me": None},
+            )
+
+    # -- internals -----------------------------------------------------------------------------
+
+    async def _resume(self, snapshot: dict[str, Any]) -> None:
+        try:
+            await self.start(
+                snapshot["session_id"],
+                snapshot["tenant_id"],
+                pairing=snapshot["pairing"],
+                phone=snapshot["phone"],
+            )
+        except Exception as exc:
+            log.warning("session %s did not resume: %s", snapshot["session_id"], exc)
+
+    async def _save(self, running: RunningSession) -> None:
+        version = int(time.time() * 1000)
+        try:
+            stored = await self._vault.save(running.session_id, version, running.profile_dir)
+        except Exception as exc:
+            log.warning("vault snapshot of %s failed: %s", running.session_id, exc)
+            return
+        if stored:
+            await self._update(
+                running.session_id, running.tenant_id, set={"vault_version": version}
+            )
+
+    async def _close(self, running: RunningSession) -> None:
+        if running.state in _LINKED:
+            await self._save(running)
+        await self._close_quietly(running.session)
+        for gauge in (self._metrics.browser_pss, self._metrics.browser_cpu):
+            with contextlib.suppress(KeyError):
+                gauge.remove(running.session_id)
+
+    async def _close_quietly(self, session: BrowserSession) -> None:
+        try:
+            await asyncio.wait_for(session.close(), 30.0)
+        except Exception as exc:
+            log.warning("closing a session failed: %s", exc)
+
+    def _lock(self, session_id: str) -> asyncio.Lock:
+        lock = self._locks.get(session_id)
+        if lock is None:
+            lock = self._locks[session_id] = asyncio.Lock()
+        return lock
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        async def run() -> None:
+            await coro
+
+        task = asyncio.create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
