@@ -156,6 +156,39 @@ class Settings(BaseSettings):
         120.0, gt=0, description="worker: longest wait for a session to open"
     )
     chromium_path: Path = Field(Path("/usr/bin/chromium"), description="Chromium executable")
+    chromium_lean_args: str = Field(
+        "--single-process --no-zygote --disable-software-rasterizer --disable-gpu-compositing"
+        " --enable-low-end-device-mode",
+        description="connector: memory-lean Chromium flags added to every session's browser "
+        "(space-separated; measured in bench/sessions.py)",
+    )
+    page_timeout_s: float = Field(
+        30.0, gt=0, description="connector: longest wait for one page call (then TIMEOUT)"
+    )
+    page_ready_timeout_s: float = Field(
+        60.0, gt=0, description="connector: longest wait for WhatsApp Web to load and settle"
+    )
+    page_recycle_pss_mb: int = Field(
+        768, ge=0, description="connector: reload a session's page past this PSS (0: never)"
+    )
+    page_check_interval_s: float = Field(
+        30.0,
+        gt=0,
+        description="connector: how often a session's page health and memory are checked",
+    )
+    pairing_code_interval_s: float = Field(
+        170.0, gt=0, description="connector: how often a new pairing code is asked while unpaired"
+    )
+    media_allow_private: bool = Field(
+        False, description="connector: let media URLs reach private, loopback and link-local hosts"
+    )
+    media_fetch_timeout_s: float = Field(
+        30.0, gt=0, description="connector: longest download of a media URL"
+    )
+    media_mime_types: str = Field(
+        "image/*,video/*,audio/*,application/*,text/*",
+        description="connector: MIME types (comma-separated, `type/*` allowed) media may have",
+    )
     log_level: str = Field("INFO", description="log level")
     log_json: bool = Field(True, description="structured JSON logs")
 

@@ -1,0 +1,183 @@
+"""The OpenAPI 3.1 document of the HTTP API, built once from the endpoint table and the body
+models (their JSON Schemas), served at ``GET /openapi.json``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic.json_schema import models_json_schema
+
+from gateway.bodies import BODY_MODELS, EmptyBody
+from gateway.endpoints import COMMAND_ENDPOINTS, READ_ENDPOINTS
+from wastream.settings import Settings
+
+__all__ = ["openapi_document"]
+
+_REF = "#/components/schemas/{model}"
+_COUNTED = ("recipients", "numbers", "participants", "mentions")
+
+_PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "An RFC 7807 problem; `field` names the offending input, when there is one.",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "format": "uri"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "field": {"type": ["string", "null"]},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": ["string", "null"]}, "detail": {"type": "string"}},
+            },
+        },
+    },
+}
+_ACCEPTED_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["command_id", "session_id"],
+    "properties": {
+        "command_id": {"type": "string", "format": "uuid"},
+        "session_id": {"type": "string"},
+    },
+}
+_PROBLEMS = {
+    "400": "Malformed JSON",
+    "401": "Missing or invalid bearer token",
+    "403": "The token lacks the scope, or the session belongs to another tenant",
+    "404": "The session was never created",
+    "409": "The session id belongs to another tenant, or the Idempotency-Key is in use",
+    "413": "The body or its inline media is over the limit",
+    "415": "The body is not application/json",
+    "422": "A field is invalid (the problem names it)",
+    "429": "Rate limit exceeded (see Retry-After)",
+    "503": "Kafka or Redis unavailable (see Retry-After)",
+}
+_PATH_PARAMETERS = {
+    "sid": "the session id",
+    "gid": "the group JID, `<id>@g.us`",
+    "command_id": "the command id",
+}
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/problem+json": {"schema": {"$ref": _REF.format(model="Problem")}}},
+    }
+
+
+def _parameters(path: str, command: bool) -> list[dict[str, Any]]:
+    parameters: list[dict[str, Any]] = [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "description": description,
+            "schema": {"type": "string"},
+        }
+        for name, description in _PATH_PARAMETERS.items()
+        if "{" + name + "}" in path
+    ]
+    if command:
+        parameters += [
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "description": "the same key within the TTL returns the same command_id",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+            },
+            {
+                "name": "traceparent",
+                "in": "header",
+                "required": False,
+                "description": "W3C trace context; its trace id becomes the command's trace_id",
+                "schema": {"type": "string"},
+            },
+        ]
+    return parameters
+
+
+def openapi_document(settings: Settings) -> dict[str, Any]:
+    """The whole document (limits from ``settings`` included in the schemas)."""
+    _, top = models_json_schema([(model, "validation") for model in BODY_MODELS], ref_template=_REF)
+    schemas: dict[str, Any] = dict(top.get("$defs", {}))
+    for schema in schemas.values():
+        for name, prop in schema.get("properties", {}).items():
+            if name in _COUNTED:
+                prop["maxItems"] = settings.max_recipients
+    schemas["Problem"] = _PROBLEM_SCHEMA
+    schemas["Accepted"] = _ACCEPTED_SCHEMA
+    paths: dict[str, dict[str, Any]] = {}
+    for endpoint in COMMAND_ENDPOINTS:
+        operation: dict[str, Any] = {
+            "summary": endpoint.summary,
+            "operationId": f"{endpoint.method.lower()}{endpoint.path}".replace("/", "_"),
+            "security": [{"bearer": [endpoint.scope]}],
+            "parameters": _parameters(endpoint.path, command=True),
+            "requestBody": {
+                "required": endpoint.body is not EmptyBody,
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": _REF.format(model=endpoint.body.__name__)}
+                    }
+                },
+            },
+            "responses": {
+                "202": {
+                    "description": "Kafka acknowledged the command",
+                    "content": {
+                        "application/json": {"schema": {"$ref": _REF.format(model="Accepted")}}
+                    },
+                },
+                **{status: _problem(text) for status, text in _PROBLEMS.items()},
+            },
+        }
+        paths.setdefault(endpoint.path, {})[endpoint.method.lower()] = operation
+    for read in READ_ENDPOINTS:
+        paths.setdefault(read.path, {})["get"] = {
+            "summary": read.summary,
+            "operationId": f"get{read.path}".replace("/", "_"),
+            "security": [{"bearer": ["sessions:read"]}],
+            "parameters": _parameters(read.path, command=False),
+            "responses": {
+                "200": {"description": read.summary, "content": {"application/json": {}}},
+                **{
+                    status: _problem(_PROBLEMS[status])
+                    for status in ("401", "403", "404", "422", "503")
+                },
+            },
+        }
+    for path, summary, media in (
+        ("/healthz", "The process answers", "application/json"),
+        ("/readyz", "Kafka and Redis answer (else 503)", "application/json"),
+        ("/metrics", "Prometheus metrics", "text/plain"),
+        ("/openapi.json", "This document", "application/json"),
+    ):
+        paths[path] = {
+            "get": {
+                "summary": summary,
+                "operationId": f"get{path}".replace("/", "_").replace(".", "_"),
+                "security": [],
+                "responses": {"200": {"description": summary, "content": {media: {}}}},
+            }
+        }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "wastream gateway",
+            "version": "1",
+            "description": "Commands for WhatsApp Web sessions, published to Kafka as Avro.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            },
+        },
+        "security": [{"bearer": []}],
+    }
