@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -95,8 +97,17 @@ try it:
 """
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_platform(settings: Settings) -> int:
-    """Start the stack, the sandbox and the gateway; wait for Ctrl-C; stop them all."""
+    """Start the stack, the sandbox, the gateway and a worker; wait for Ctrl-C; stop them all."""
+    # explicit handlers: SIGINT may arrive ignored (a background job), and SIGTERM (a service
+    # manager) should stop the children as Ctrl-C does, not orphan them
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     stack = LocalStack(settings)
     logs = settings.state_dir.resolve() / "logs"
     services: list[ManagedProcess] = []
@@ -133,6 +144,12 @@ def run_platform(settings: Settings) -> int:
         print("\nstopping …", flush=True)
         return 0
     finally:
+        # a second Ctrl-C must not cut the clean-up short and leave processes behind
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for service in reversed(services):
+            started = time.monotonic()
             service.stop(timeout_s=15.0)
+            print(f"  {service.name} stopped ({time.monotonic() - started:.1f} s)", flush=True)
         stack.stop()
+        print("  kafka and redis stopped", flush=True)
