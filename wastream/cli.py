@@ -51,6 +51,27 @@ def _print_status(stack: object) -> bool:
     return all_ready
 
 
+def _dlq(settings: Settings, args: argparse.Namespace) -> int:
+    from schemas.codec import AvroCodec
+    from wastream.dlq import DlqError, read_dead_letters, replay
+
+    entries = read_dead_letters(settings.kafka_bootstrap, AvroCodec())
+    if args.dlq_action == "list":
+        for entry in entries:
+            letter = entry.letter
+            origin = f"{letter.get('topic')}[{letter.get('partition')}]@{letter.get('offset')}"
+            print(f"{entry.ref:<12} {origin:<28} {letter.get('error_type', '')}: {letter['error']}")
+        print(f"{len(entries)} dead letter(s)")
+        return 0
+    by_ref = {entry.ref: entry for entry in entries}
+    unknown = [ref for ref in args.refs if ref not in by_ref]
+    if unknown:
+        raise DlqError(f"no dead letter {', '.join(unknown)} on wa.dlq (see `wastream dlq list`)")
+    for ref in replay(settings.kafka_bootstrap, [by_ref[ref] for ref in args.refs]):
+        print(f"replayed {ref}")
+    return 0
+
+
 def _token(settings: Settings, args: argparse.Namespace) -> int:
     from gateway.auth import mint_token
 
@@ -80,6 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="create the two demo accounts (15550000001 Alice, 15550000002 Bob) at start",
     )
 
+    dlq = sub.add_parser("dlq", help="list the dead letters on wa.dlq, or replay chosen ones")
+    dlq_actions = dlq.add_subparsers(dest="dlq_action", required=True)
+    dlq_actions.add_parser("list", help="every dead letter: its ref, origin and error")
+    replay = dlq_actions.add_parser("replay", help="publish dead letters again to their topic")
+    replay.add_argument("refs", nargs="+", metavar="PARTITION:OFFSET", help="refs from `list`")
+
     token = sub.add_parser("token", help="mint a development JWT with the configured secret")
     token.add_argument("--tenant", required=True)
     token.add_argument(
@@ -101,6 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(settings.log_level, json=settings.log_json)
         if args.command == "stack":
             return _stack(settings, args.action)
+        if args.command == "dlq":
+            return _dlq(settings, args)
         if args.command == "token":
             return _token(settings, args)
         if args.command == "run":

@@ -155,6 +155,18 @@ class Settings(BaseSettings):
     session_start_timeout_s: float = Field(
         120.0, gt=0, description="worker: longest wait for a session to open"
     )
+    session_restart_limit: int = Field(
+        5,
+        ge=0,
+        description="worker: browser restarts of a crashed session allowed within "
+        "`session_restart_window_s`; one more and the session ends FAILED",
+    )
+    session_restart_window_s: float = Field(
+        600.0, gt=0, description="worker: the window in which a session's restarts are counted"
+    )
+    session_restart_backoff_s: float = Field(
+        1.0, gt=0, description="worker: pause before a crashed session's first restart; doubles"
+    )
     chromium_path: Path = Field(Path("/usr/bin/chromium"), description="Chromium executable")
     chromium_lean_args: str = Field(
         "--single-process --no-zygote --disable-software-rasterizer --disable-gpu-compositing"

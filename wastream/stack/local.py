@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from wastream.settings import Settings
 from wastream.stack.kafka import KafkaServer, kafka_reachable
 from wastream.stack.redis import RedisServer, redis_reachable
-from wastream.stack.topics import ensure_topics
+from wastream.stack.topics import ensure_topics, wait_for_leaders
 
 __all__ = ["LocalStack", "ServiceStatus"]
 
@@ -61,12 +61,14 @@ class LocalStack:
     def create_topics(self) -> list[str]:
         from schemas.topics import ALL_TOPICS, COMPACTED_TOPICS
 
-        return ensure_topics(
+        created = ensure_topics(
             self.kafka.bootstrap,
             ALL_TOPICS,
             partitions=self.settings.partitions,
             compacted=COMPACTED_TOPICS,
         )
+        wait_for_leaders(self.kafka.bootstrap, ALL_TOPICS)
+        return created
 
     def stop(self) -> None:
         """Stop every process of the stack, Kafka first (it may still write to nothing else)."""

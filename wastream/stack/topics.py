@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
-from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
 from wastream.stack.exceptions import StackError
 
-__all__ = ["ensure_topics"]
+__all__ = ["ensure_topics", "wait_for_leaders"]
 
 
 def ensure_topics(
@@ -60,3 +61,33 @@ def ensure_topics(
                 continue
             raise StackError(f"cannot create topic {name}: {exc}") from exc
     return created
+
+
+def wait_for_leaders(bootstrap: str, topics: Iterable[str], *, timeout_s: float = 30.0) -> None:
+    """Wait until every partition of ``topics`` answers an offsets request through its leader.
+
+    A topic just created can still answer "not leader" for a moment; clients that start then
+    would see spurious errors.
+    """
+    consumer = Consumer(
+        {"bootstrap.servers": bootstrap, "group.id": "wastream-stack-probe", "log_level": 0}
+    )
+    deadline = time.monotonic() + timeout_s
+    try:
+        for topic in topics:
+            metadata = consumer.list_topics(topic, timeout=timeout_s).topics[topic]
+            for partition in metadata.partitions:
+                while True:
+                    try:
+                        consumer.get_watermark_offsets(
+                            TopicPartition(topic, partition), timeout=5.0
+                        )
+                        break
+                    except KafkaException as exc:
+                        if time.monotonic() > deadline:
+                            raise StackError(
+                                f"{topic}[{partition}] has no leader after {timeout_s:.0f} s: {exc}"
+                            ) from exc
+                        time.sleep(0.1)
+    finally:
+        consumer.close()
