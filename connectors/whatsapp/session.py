@@ -140,7 +140,8 @@ class WhatsAppSession(SessionOperations):
             url=self.url,
             pool=self._pool if self._pool is not None else default_pool(s),
             scripts=[*self._init_scripts, script],
-            timeout_s=s.page_ready_timeout_s,
+            # launching Chromium on a busy machine can take longer than a page's readiness
+            timeout_s=max(s.page_ready_timeout_s, s.page_timeout_s),
             on_report=self._on_report,
             on_page_trouble=self._on_page_trouble,
             on_browser_lost=self._on_browser_lost,
