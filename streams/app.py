@@ -16,6 +16,7 @@ from typing import Any
 import faust
 from mode import Service
 
+from connectors.whatsapp import BrowserPool
 from schemas.topics import COMMANDS
 from streams.connector import default_session_factory
 from streams.lanes import Job
@@ -62,9 +63,15 @@ def create_app(settings: Settings, *, session_factory: SessionFactory | None = N
         key_serializer="raw",
         value_serializer="raw",
         broker_commit_interval=1.0,
+        broker_session_timeout=settings.worker_group_timeout_s,
+        broker_heartbeat_interval=settings.worker_group_timeout_s / 6,
         producer_acks=-1,
     )
-    runtime = WorkerRuntime(app, settings, session_factory or default_session_factory(settings))
+    # One Playwright driver for every session of the worker, up while the worker runs.
+    browser_pool = BrowserPool(settings)
+    runtime = WorkerRuntime(
+        app, settings, session_factory or default_session_factory(settings, browser_pool)
+    )
     app.runtime = runtime
     codec = runtime.codec
 
@@ -174,9 +181,18 @@ def create_app(settings: Settings, *, session_factory: SessionFactory | None = N
 
     @app.service
     class RuntimeCloser(Service):
+        async def on_start(self) -> None:
+            if session_factory is None:
+                try:
+                    await browser_pool.__aenter__()
+                except Exception as exc:
+                    log.warning("the Playwright driver did not start (yet): %s", exc)
+
         async def on_stop(self) -> None:
             for task in list(tasks):
                 task.cancel()
             await runtime.close()
+            if session_factory is None:
+                await browser_pool.__aexit__(None, None, None)
 
     return app

@@ -1,48 +1,71 @@
-"""The one place the stream processors reach ``connectors.whatsapp``: imported on first use, so
-this package works (and its tests run) before or without a browser connector."""
+"""The one place the stream processors meet ``connectors.whatsapp``: building sessions on the
+worker's shared browser driver, the message ids and keys of sends, and error translation."""
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 from pathlib import Path
-from typing import Any
 
+from connectors.whatsapp import (
+    BrowserPool,
+    MessageKey,
+    PermanentError,
+    TransientError,
+    WhatsAppSession,
+    chat_jid,
+    message_id_for,
+    parse_key,
+)
 from streams.exceptions import CommandFailure, PermanentFailure, TransientFailure
 from streams.types import BrowserSession, EventSink, SessionFactory
 from wastream.settings import Settings
 
-__all__ = ["browser_pids", "classify", "default_session_factory", "message_id_for"]
+__all__ = [
+    "browser_pids",
+    "classify",
+    "default_session_factory",
+    "hex_id",
+    "message_id_for",
+    "sent_key",
+]
 
 
-def _module(name: str) -> Any:
-    try:
-        return importlib.import_module(name)
-    except ImportError as exc:
-        raise PermanentFailure("CONNECTOR_UNAVAILABLE", f"cannot import {name}: {exc}") from exc
-
-
-def default_session_factory(settings: Settings) -> SessionFactory:
-    """Sessions of ``connectors.whatsapp.WhatsAppSession`` on ``settings.worker_session_url``."""
+def default_session_factory(settings: Settings, pool: BrowserPool) -> SessionFactory:
+    """Sessions of ``WhatsAppSession`` on ``settings.worker_session_url``, all launched through
+    ``pool`` (one Playwright driver per worker: a session start does not pay for a driver)."""
 
     def build(session_id: str, *, profile_dir: Path, on_event: EventSink) -> BrowserSession:
-        module = _module("connectors.whatsapp")
-        session: BrowserSession = module.WhatsAppSession(
+        return WhatsAppSession(
             session_id,
-            profile_dir=profile_dir,
+            profile_dir=profile_dir.resolve(),
             url=settings.worker_session_url,
-            browser=None,
+            browser=pool,
             on_event=on_event,
             settings=settings,
         )
-        return session
 
     return build
 
 
-def message_id_for(command_id: str, index: int = 0) -> str:
-    """The WhatsApp message id a command's ``index``-th send uses (the connector derives it)."""
-    return str(_module("connectors.whatsapp.ids").message_id_for(command_id, index))
+def hex_id(message_id: str) -> str:
+    """The bare WhatsApp id of a message id given bare or as a serialized key."""
+    if "_" not in message_id:
+        return message_id
+    try:
+        return parse_key(message_id).id
+    except PermanentError:
+        return message_id
+
+
+def sent_key(to: str, message_id: str, me: str | None) -> str:
+    """The serialized key of this account's message ``message_id`` to ``to`` — what the page
+    answers for a fresh send (group messages carry the sender as participant)."""
+    try:
+        chat = chat_jid(to)
+    except PermanentError:
+        return message_id
+    participant = me if chat.endswith("@g.us") and me else None
+    return str(MessageKey(True, chat, message_id, participant))
 
 
 def classify(exc: BaseException) -> CommandFailure | None:
@@ -52,19 +75,16 @@ def classify(exc: BaseException) -> CommandFailure | None:
         return exc
     if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
         return TransientFailure("TIMEOUT", str(exc) or "the browser operation timed out")
-    names = {cls.__name__ for cls in type(exc).__mro__}
-    code = str(getattr(exc, "code", "") or type(exc).__name__.upper())
-    detail = str(getattr(exc, "detail", "") or exc)
-    if "PermanentError" in names:
-        return PermanentFailure(code, detail)
-    if "TransientError" in names:
-        return TransientFailure(code, detail)
+    if isinstance(exc, TransientError):
+        return TransientFailure(exc.code, exc.detail or str(exc))
+    if isinstance(exc, PermanentError):
+        return PermanentFailure(exc.code, exc.detail or str(exc))
     return None
 
 
 def browser_pids(session: BrowserSession) -> list[int]:
-    """The pids of the session's Chromium processes, when the connector exposes them."""
-    pids = getattr(session, "browser_pids", None)
-    if callable(pids):
-        pids = pids()
-    return [int(pid) for pid in pids or ()]
+    """The pids of the session's Chromium processes (empty for sessions that are not the
+    connector's)."""
+    if isinstance(session, WhatsAppSession):
+        return session.browser_pids()
+    return []

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 
-from streams.connector import message_id_for
+from streams.connector import classify, message_id_for, sent_key
 from streams.exceptions import PermanentFailure
 from streams.ledger import broadcast_key
 from streams.metrics import WorkerMetrics
@@ -58,6 +58,7 @@ class CommandExecutor:
         timeout_s: float,
         progress_ttl_s: int,
         history_limit: int,
+        ready_wait_s: float = 0.0,
     ) -> None:
         self._supervisor = supervisor
         self._pacer = pacer
@@ -69,6 +70,7 @@ class CommandExecutor:
         self._timeout_s = timeout_s
         self._progress_ttl_s = progress_ttl_s
         self._history_limit = history_limit
+        self._ready_wait_s = ready_wait_s
 
     async def run(self, envelope: dict[str, Any], *, first_run: bool) -> Output:
         kind, payload = envelope["payload"]
@@ -95,7 +97,7 @@ class CommandExecutor:
             await self._update(session_id, tenant_id, set={"desired": "STOPPED"})
             await self._supervisor.logout(session_id, tenant_id)
             return {"state": "LOGGED_OUT"}
-        running = self._supervisor.require_ready(session_id)
+        running = await self._supervisor.wait_ready(session_id, self._ready_wait_s)
         handler = getattr(self, f"_{kind}", None)
         if handler is None:
             raise PermanentFailure("UNSUPPORTED_COMMAND", f"no handler for {kind}")
@@ -115,18 +117,22 @@ class CommandExecutor:
         send: Callable[[BrowserSession, str], Awaitable[str]],
         pace_ms: int | None = None,
     ) -> tuple[str, bool]:
-        """Send once: answers the message id and whether it was sent now."""
+        """Send once: answers the message's serialized key and whether it was sent now.
+
+        A rerun that finds its message in the chat answers the same key a fresh send does, so
+        the command's output does not depend on how often it ran."""
         message_id = message_id_for(command_id, index)
         session = running.session
+        # Before the send: the page reports the new message (and its first acks) while the
+        # send is still under way.
+        self._page_events.remember_sent(running, message_id, command_id)
         if not first_run and await self._op(session.has_message(chat_of(to), message_id)):
-            return message_id, False
+            return sent_key(to, message_id, running.me or session.me), False
         if pace_ms is None:
             await self._pacer.wait(running.session_id)
         elif pace_ms > 0:
             await self._pacer.wait_fixed(pace_ms)
         sent_id = await self._op(send(session, message_id))
-        self._page_events.remember_sent(running, sent_id, command_id)
-        self._page_events.remember_sent(running, message_id, command_id)
         self._metrics.messages_sent.inc()
         await self._update(running.session_id, running.tenant_id, incr={"sent": 1})
         return sent_id, True
@@ -252,8 +258,6 @@ class CommandExecutor:
             except PermanentFailure as exc:
                 mark = f"!{exc.code}"
             except Exception as exc:
-                from streams.connector import classify
-
                 failure = classify(exc)
                 if failure is None or failure.transient:
                     raise

@@ -85,6 +85,11 @@ class WorkerMetrics:
         self.dead_letters = Counter(
             "wastream_worker_dead_letters", "Records sent to wa.dlq", registry=registry
         )
+        self.restarts = Counter(
+            "wastream_worker_session_restarts",
+            "Browser restarts of crashed sessions",
+            registry=registry,
+        )
 
     def serve(self, port: int, host: str = "127.0.0.1") -> None:
         """Serve ``/metrics`` from a background thread (port 0: not served)."""

@@ -1,4 +1,11 @@
-"""What a session's page reports, as Avro events on the session, message and group topics."""
+"""What a session's page reports, as Avro events on the session, message and group topics.
+
+Messages: what arrives, and what the account sends from its phone or another device
+(``MessageIn``), is a ``MessageReceived`` (``from_me`` true for the account's own). What this
+worker sends for a command (a ``MessageSent`` whose id a command noted first) is not: its
+progress is the ``MessageStatus`` events of its acks, with the command id. A ``MessageSent`` no
+command noted (the page sent it by itself) is published like the phone's, ``from_me`` true.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from connectors.whatsapp import AckChanged, GroupChanged, MessageIn, MessageSent, Reaction, Revoked
+from streams.connector import hex_id
 from streams.metrics import WorkerMetrics
 from streams.publisher import Publisher
 from streams.supervisor import RunningSession
@@ -87,64 +96,74 @@ class PageEventPublisher:
 
     @staticmethod
     def remember_sent(running: RunningSession, message_id: str, command_id: str) -> None:
-        """So that the sent message's acks carry the command id."""
+        """Note a command's send before it goes out: its echo from the page is then known as the
+        worker's own, and its acks carry the command id."""
         sent = running.sent_ids
-        sent[message_id] = command_id
+        sent[hex_id(message_id)] = command_id
         if len(sent) > _SENT_IDS_KEPT:
             del sent[next(iter(sent))]
 
     async def on_page_event(self, running: RunningSession, event: PageEvent) -> None:
-        kind = type(event).__name__
         base = {"session_id": running.session_id, "tenant_id": running.tenant_id}
         key = running.session_id
-        if kind == "MessageIn":
-            record = dict(getattr(event, "record", {}) or {})
+        if isinstance(event, MessageSent):
+            # The page's own send: a command's (its progress is MessageStatus) or one the
+            # page made for something else; only the latter is news to subscribers.
+            if hex_id(event.message_id) in running.sent_ids:
+                return
+            record = {**event.record, "from_me": True}
+            record.setdefault("mentions", [])
+            record.setdefault("timestamp", _now())
+            await self._publisher.publish("MessageReceived", {**record, **base}, key=key)
+        elif isinstance(event, MessageIn):
+            # Incoming, or the account's own message from the phone or another device
+            # (``from_me``): both are messages that appeared in the session's chats.
+            record = dict(event.record)
             record.setdefault("mentions", [])
             record.setdefault("timestamp", _now())
             await self._publisher.publish("MessageReceived", {**record, **base}, key=key)
             if not record.get("from_me"):
                 self._metrics.messages_received.inc()
                 await self._update(running.session_id, running.tenant_id, incr={"received": 1})
-        elif kind == "AckChanged":
-            message_id = str(event.message_id)
+        elif isinstance(event, AckChanged):
             await self._publisher.publish(
                 "MessageStatus",
                 {
                     **base,
-                    "message_id": message_id,
-                    "chat": str(event.chat),
-                    "command_id": running.sent_ids.get(message_id),
+                    "message_id": event.message_id,
+                    "chat": event.chat,
+                    "command_id": running.sent_ids.get(hex_id(event.message_id)),
                     "ack": _ack(event.ack),
-                    "at": int(getattr(event, "at", None) or _now()),
+                    "at": event.at or _now(),
                 },
                 key=key,
             )
-        elif kind == "Revoked":
+        elif isinstance(event, Revoked):
             await self._publisher.publish(
                 "MessageRevoked",
                 {
                     **base,
-                    "message_id": str(event.message_id),
-                    "chat": str(event.chat),
-                    "at": int(getattr(event, "at", None) or _now()),
+                    "message_id": event.message_id,
+                    "chat": event.chat,
+                    "at": event.at or _now(),
                 },
                 key=key,
             )
-        elif kind == "Reaction":
+        elif isinstance(event, Reaction):
             await self._publisher.publish(
                 "ReactionReceived",
                 {
                     **base,
-                    "message_id": str(event.message_id),
-                    "chat": str(event.chat),
-                    "sender": str(event.sender),
-                    "emoji": str(event.emoji or ""),
-                    "at": int(getattr(event, "at", None) or _now()),
+                    "message_id": event.message_id,
+                    "chat": event.chat,
+                    "sender": event.sender,
+                    "emoji": event.emoji or "",
+                    "at": event.at or _now(),
                 },
                 key=key,
             )
-        elif kind == "GroupChanged":
-            group_kind = str(event.kind).upper()
+        elif isinstance(event, GroupChanged):
+            group_kind = event.kind.upper()
             if group_kind not in _GROUP_KINDS:
                 log.warning("unknown group change %s of %s", group_kind, running.session_id)
                 return
@@ -152,15 +171,15 @@ class PageEventPublisher:
                 "GroupEvent",
                 {
                     **base,
-                    "group": str(event.group),
+                    "group": event.group,
                     "kind": group_kind,
-                    "actor": getattr(event, "actor", None),
-                    "participants": list(getattr(event, "participants", None) or []),
-                    "subject": getattr(event, "subject", None),
-                    "description": getattr(event, "description", None),
-                    "at": int(getattr(event, "at", None) or _now()),
+                    "actor": event.actor,
+                    "participants": list(event.participants),
+                    "subject": event.subject,
+                    "description": event.description,
+                    "at": event.at or _now(),
                 },
                 key=key,
             )
         else:
-            log.debug("page event %s of %s ignored", kind, running.session_id)
+            log.debug("page event %s of %s ignored", type(event).__name__, running.session_id)

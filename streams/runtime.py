@@ -86,6 +86,13 @@ class WorkerRuntime:
             owned=self.owned_partitions,
             metrics=self.metrics,
             open_timeout_s=settings.session_start_timeout_s,
+            restart_limit=settings.session_restart_limit,
+            restart_window_s=settings.session_restart_window_s,
+            restart_backoff=Backoff(
+                settings.session_restart_limit,
+                settings.session_restart_backoff_s,
+                settings.retry_backoff_max_s,
+            ),
         )
         self.executor = CommandExecutor(
             supervisor=self.supervisor,
@@ -98,6 +105,7 @@ class WorkerRuntime:
             timeout_s=settings.command_timeout_s,
             progress_ttl_s=settings.result_ttl_s,
             history_limit=settings.scrape_page_limit,
+            ready_wait_s=settings.session_start_timeout_s,
         )
         self.processor = CommandProcessor(
             codec=self.codec,

@@ -110,7 +110,8 @@ def apply_update(snapshot: dict[str, Any] | None, update: SessionUpdate) -> dict
     if update.origin and owner and owner != update.origin and "worker" not in changes:
         for name in _OWNER_FIELDS:
             changes.pop(name, None)
-    if "vault_version" in changes:
+    # Versions only grow, but 0 says the login was forgotten (a logout).
+    if changes.get("vault_version"):
         changes["vault_version"] = max(int(changes["vault_version"]), int(result["vault_version"]))
     result.update(changes)
     if update.incr:

@@ -6,6 +6,12 @@ from the auth vault: no QR) and closes, after a vault snapshot, those whose part
 ``StartSession``/``StopSession``/``LogoutSession`` change the desired state and call
 :meth:`start`/:meth:`stop`/:meth:`logout`. What the page reports becomes Kafka events
 (:mod:`streams.page_events`) and snapshot updates (:mod:`streams.snapshots`).
+
+Self-healing: a browser that crashed (``FAILED`` with code ``PAGE_CRASHED``) is reported as
+``DISCONNECTED`` and restarted on the same profile (the login is there: no QR) after a backoff;
+a session restarted more than ``restart_limit`` times within ``restart_window_s`` ends ``FAILED``
+instead of looping. ``LOGGED_OUT`` forgets the login (vault entry and profile); ``BANNED`` keeps
+the session out of every send (commands fail ``SESSION_BANNED``).
 """
 
 from __future__ import annotations
@@ -15,15 +21,18 @@ import contextlib
 import logging
 import shutil
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from streams.connector import browser_pids
+from connectors.whatsapp import Codes, StateChanged
+from streams.connector import browser_pids, classify
 from streams.exceptions import PermanentFailure, TransientFailure
 from streams.metrics import WorkerMetrics
 from streams.procstat import usage
+from streams.retry import Backoff
 from streams.types import BrowserSession, PageEvent, SessionFactory, Vault
 from wastream.partitioning import partition_for
 
@@ -35,6 +44,8 @@ log = logging.getLogger(__name__)
 _LINKED = frozenset({"AUTHENTICATED", "READY", "DISCONNECTED"})
 _FINISHED = frozenset({"STOPPED", "LOGGED_OUT", "FAILED", "BANNED"})
 _NOT_READY = frozenset({"STARTING", "AUTHENTICATED", "DISCONNECTED", "CONFLICT"})
+#: Failure codes a fresh browser on the same profile recovers from.
+_RESTARTABLE = frozenset({Codes.PAGE_CRASHED})
 _ENDED = {
     "SCAN_QR": ("SESSION_NOT_AUTHENTICATED", "the session waits for its QR code to be scanned"),
     "PAIRING_CODE": ("SESSION_NOT_AUTHENTICATED", "the session waits for its pairing code"),
@@ -53,7 +64,11 @@ class RunningSession:
     profile_dir: Path
     state: str = "STARTING"
     me: str | None = None
-    sent_ids: dict[str, str] = field(default_factory=dict)  # message id -> command id
+    pairing: Literal["QR", "CODE"] = "QR"
+    phone: str | None = None
+    sent_ids: dict[str, str] = field(default_factory=dict)  # hex message id -> command id
+    restarts: deque[float] = field(default_factory=deque)  # monotonic times of restarts
+    restarting: bool = False
 
 
 Updater = Callable[..., Awaitable[None]]
@@ -70,6 +85,9 @@ class SessionSupervisor:
             update to the sessions table; ``events`` turns page events into Kafka records.
         snapshot: reads a session's row of the sessions table (a dict, or None).
         partitions: the partition count; ``owned()`` the owned partitions of ``wa.commands``.
+        restart_limit, restart_window_s, restart_backoff: crashed browsers are restarted after
+            ``restart_backoff.delay(n)``, at most ``restart_limit`` times within
+            ``restart_window_s`` (``WASTREAM_SESSION_RESTART_*``).
     """
 
     def __init__(
@@ -88,6 +106,9 @@ class SessionSupervisor:
         owned: Callable[[], set[int]],
         metrics: WorkerMetrics,
         open_timeout_s: float,
+        restart_limit: int = 5,
+        restart_window_s: float = 600.0,
+        restart_backoff: Backoff | None = None,
     ) -> None:
         self.worker_id = worker_id
         self._factory = factory
@@ -102,6 +123,9 @@ class SessionSupervisor:
         self._owned = owned
         self._metrics = metrics
         self._open_timeout_s = open_timeout_s
+        self._restart_limit = restart_limit
+        self._restart_window_s = restart_window_s
+        self._restart_backoff = restart_backoff or Backoff(restart_limit, 1.0, 30.0)
         self.sessions: dict[str, RunningSession] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -130,7 +154,9 @@ class SessionSupervisor:
             session = self._factory(
                 session_id, profile_dir=profile, on_event=self._sink(session_id)
             )
-            running = RunningSession(session_id, tenant_id, session, profile)
+            running = RunningSession(
+                session_id, tenant_id, session, profile, pairing=pairing, phone=phone
+            )
             self.sessions[session_id] = running
             changes: dict[str, Any] = {
                 "state": "STARTING",
@@ -210,6 +236,20 @@ class SessionSupervisor:
         code, detail = _ENDED.get(running.state, ("SESSION_NOT_READY", running.state))
         raise PermanentFailure(code, f"session {session_id}: {detail} ({running.state})")
 
+    async def wait_ready(self, session_id: str, timeout_s: float) -> RunningSession:
+        """The READY session, waiting up to ``timeout_s`` while it is on its way there (being
+        restored after a restart or a partition move, reconnecting, restarting its browser):
+        commands queued meanwhile run once it is back instead of failing their retries."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while True:
+            try:
+                return self.require_ready(session_id)
+            except TransientFailure:
+                if loop.time() >= deadline:
+                    raise
+            await asyncio.sleep(0.2)
+
     # -- ownership -----------------------------------------------------------------------------
 
     async def reconcile(self) -> None:
@@ -276,7 +316,7 @@ class SessionSupervisor:
             if running is None:
                 return
             try:
-                if type(event).__name__ == "StateChanged":
+                if isinstance(event, StateChanged):
                     await self._on_state(running, event)
                 else:
                     await self._on_page_event(running, event)
@@ -285,21 +325,27 @@ class SessionSupervisor:
 
         return on_event
 
-    async def _on_state(self, running: RunningSession, event: PageEvent) -> None:
-        previous, state = running.state, str(event.state)
+    async def _on_state(self, running: RunningSession, event: StateChanged) -> None:
+        previous, state = running.state, event.state
+        reason = event.reason
+        if state == "FAILED" and event.code in _RESTARTABLE:
+            if running.restarting:
+                return  # the restart under way sees it fail and tries again
+            # A crashed browser comes back from its profile: say so, not FAILED.
+            running.restarting = True
+            state = "DISCONNECTED"
+            reason = f"{event.code}: {reason or 'the browser crashed'}; restarting"
+            self._spawn(self._restart(running))
         running.state = state
-        me = getattr(event, "me", None) or running.me
+        me = event.me or running.me
         running.me = me
         changes: dict[str, Any] = {
             "state": state,
             "me": me,
-            "qr": getattr(event, "qr", None) if state == "SCAN_QR" else None,
-            "pairing_code": getattr(event, "pairing_code", None)
-            if state == "PAIRING_CODE"
-            else None,
+            "qr": event.qr if state == "SCAN_QR" else None,
+            "pairing_code": event.pairing_code if state == "PAIRING_CODE" else None,
         }
-        reason = getattr(event, "reason", None)
-        if state in ("FAILED", "BANNED", "CONFLICT") and reason:
+        if state in ("FAILED", "BANNED", "CONFLICT", "DISCONNECTED") and reason:
             changes["last_error"] = str(reason)
         await self._update(running.session_id, running.tenant_id, set=changes)
         await self._publish_state(
@@ -314,6 +360,53 @@ class SessionSupervisor:
             self._spawn(self._save(running))
         if state == "LOGGED_OUT":
             self._spawn(self._logged_out(running))
+
+    async def _restart(self, running: RunningSession) -> None:
+        """Close the crashed browser and open the session again on its profile, with backoff;
+        past the restart limit the session ends FAILED."""
+        session_id = running.session_id
+        try:
+            async with self._lock(session_id):
+                while self.sessions.get(session_id) is running:
+                    now = time.monotonic()
+                    while running.restarts and now - running.restarts[0] > self._restart_window_s:
+                        running.restarts.popleft()
+                    if len(running.restarts) >= self._restart_limit:
+                        await self._give_up(
+                            running,
+                            f"restarted {len(running.restarts)} times within "
+                            f"{self._restart_window_s:.0f} s; not restarting again",
+                        )
+                        return
+                    running.restarts.append(now)
+                    self._metrics.restarts.inc()
+                    await asyncio.sleep(self._restart_backoff.delay(len(running.restarts)))
+                    await self._close_quietly(running.session)
+                    log.info("restarting the browser of %s", session_id)
+                    try:
+                        await asyncio.wait_for(
+                            running.session.open(running.pairing, running.phone),
+                            self._open_timeout_s,
+                        )
+                        return
+                    except Exception as exc:
+                        failure = classify(exc)
+                        if failure is not None and failure.transient:
+                            log.warning("restart of %s failed: %s", session_id, exc)
+                            continue
+                        await self._give_up(running, f"restart failed: {exc}")
+                        return
+        finally:
+            running.restarting = False
+
+    async def _give_up(self, running: RunningSession, detail: str) -> None:
+        log.warning("session %s FAILED: %s", running.session_id, detail)
+        previous, running.state = running.state, "FAILED"
+        await self._close_quietly(running.session)
+        await self._update(
+            running.session_id, running.tenant_id, set={"state": "FAILED", "last_error": detail}
+        )
+        await self._publish_state(running, "FAILED", previous, reason=detail)
 
     async def _logged_out(self, running: RunningSession) -> None:
         async with self._lock(running.session_id):

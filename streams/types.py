@@ -1,7 +1,8 @@
 """The connector as the stream processors see it: one browser session, and its page events.
 
-``connectors.whatsapp.WhatsAppSession`` satisfies :class:`BrowserSession`; the worker reaches it
-only through :mod:`streams.connector`, so this package imports and type-checks without it.
+``connectors.whatsapp.WhatsAppSession`` satisfies :class:`BrowserSession` (built by
+:func:`streams.connector.default_session_factory`); the Protocol keeps the supervisor and the
+executor to the operations they use, and lets a test hand the worker sessions of its own.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, Literal, Protocol
+
+from connectors.whatsapp import events
 
 __all__ = [
     "BrowserSession",
@@ -18,9 +21,9 @@ __all__ = [
     "Vault",
 ]
 
-#: A page event (``connectors.whatsapp.events``: StateChanged, MessageIn, AckChanged, Revoked,
-#: Reaction, GroupChanged); dispatched by class name, read by attribute.
-PageEvent = Any
+#: A page event (``connectors.whatsapp.events``: StateChanged, MessageIn, MessageSent,
+#: AckChanged, Revoked, Reaction, GroupChanged).
+PageEvent = events.PageEvent
 
 EventSink = Callable[[PageEvent], Awaitable[None]]
 

@@ -155,6 +155,12 @@ class Settings(BaseSettings):
     session_start_timeout_s: float = Field(
         120.0, gt=0, description="worker: longest wait for a session to open"
     )
+    worker_group_timeout_s: float = Field(
+        60.0,
+        ge=6,
+        description="worker: Kafka consumer-group session timeout; a worker silent this long "
+        "(killed) loses its partitions and sessions to the others",
+    )
     session_restart_limit: int = Field(
         5,
         ge=0,

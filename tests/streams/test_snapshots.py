@@ -44,3 +44,9 @@ def test_unknown_fields_are_refused() -> None:
     raw = SessionUpdate("s1", "t1", set={"state": "READY"}).dumps().replace(b'"state"', b'"bogus"')
     with pytest.raises(ValueError, match="bogus"):
         SessionUpdate.loads(raw)
+
+
+def test_vault_version_zero_forgets_the_login() -> None:
+    snapshot = apply_update(None, SessionUpdate("s1", "t1", set={"vault_version": 5}))
+    forgotten = apply_update(snapshot, SessionUpdate("s1", "t1", set={"vault_version": 0}))
+    assert forgotten["vault_version"] == 0
