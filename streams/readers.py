@@ -13,8 +13,8 @@ import orjson
 from redis.asyncio import Redis
 
 from schemas.codec import AvroCodec
+from streams.keys import table_row_key
 from streams.ledger import command_key
-from streams.store import table_row_key
 
 __all__ = ["SESSIONS_TABLE", "read_command_result", "read_qr", "read_session", "session_key"]
 

@@ -36,26 +36,12 @@ from faust.streams import current_event
 from faust.types import TP, EventT
 from redis.exceptions import RedisError
 
+from streams.keys import TABLE_PREFIX, table_index_key, table_offsets_key, table_row_key
 from wastream.partitioning import partition_for
 
 __all__ = ["TABLE_PREFIX", "RedisStore", "table_index_key", "table_offsets_key", "table_row_key"]
 
 log = logging.getLogger(__name__)
-
-TABLE_PREFIX = "wastream:table:"
-
-
-def table_row_key(table: str, key: bytes | str) -> bytes:
-    raw = key.encode() if isinstance(key, str) else key
-    return f"{TABLE_PREFIX}{table}:".encode() + raw
-
-
-def table_index_key(table: str, partition: int) -> str:
-    return f"{TABLE_PREFIX}{table}:index:{partition}"
-
-
-def table_offsets_key(table: str) -> str:
-    return f"{TABLE_PREFIX}{table}:offsets"
 
 
 class RedisStore(SerializedStore[Any, Any]):

@@ -47,3 +47,12 @@ def test_a_worker_without_a_vault_key_refuses_to_start() -> None:
 def test_create_app_refuses_a_bad_vault_key() -> None:
     with pytest.raises(ConfigurationError, match="vault key"):
         streams.create_app(load_settings(vault_keys="k1:bm90LTMyLWJ5dGVz"))
+
+
+def test_the_readers_do_not_import_faust() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, streams.readers; print('faust' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
