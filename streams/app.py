@@ -148,7 +148,7 @@ def create_app(settings: Settings, *, session_factory: SessionFactory | None = N
 
     @app.timer(5.0)  # type: ignore[untyped-decorator]
     async def sample_metrics() -> None:
-        runtime.supervisor.sample_metrics()
+        await runtime.supervisor.sample_metrics()
         runtime.sample_lag()
 
     @app.timer(settings.vault_snapshot_interval_s)  # type: ignore[untyped-decorator]

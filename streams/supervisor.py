@@ -292,17 +292,22 @@ class SessionSupervisor:
             if running.state in _LINKED:
                 await self._save(running)
 
-    def sample_metrics(self) -> None:
+    async def sample_metrics(self) -> None:
+        """Session counts by state, and each browser's PSS and CPU. Reading ``/proc`` for many
+        browsers takes a while, so it runs in a thread, off the worker's event loop."""
         counts: dict[str, int] = {}
-        total = 0
+        targets: list[tuple[str, list[int]]] = []
         for running in self.sessions.values():
             counts[running.state] = counts.get(running.state, 0) + 1
             pids = browser_pids(running.session)
             if pids:
-                measured = usage(pids)
-                total += measured.pss_bytes
-                self._metrics.browser_pss.labels(running.session_id).set(measured.pss_bytes)
-                self._metrics.browser_cpu.labels(running.session_id).set(measured.cpu_seconds)
+                targets.append((running.session_id, pids))
+        measured = await asyncio.to_thread(lambda: [(sid, usage(pids)) for sid, pids in targets])
+        total = 0
+        for session_id, result in measured:
+            total += result.pss_bytes
+            self._metrics.browser_pss.labels(session_id).set(result.pss_bytes)
+            self._metrics.browser_cpu.labels(session_id).set(result.cpu_seconds)
         self._metrics.sessions.clear()
         for state, count in counts.items():
             self._metrics.sessions.labels(state).set(count)

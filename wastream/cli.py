@@ -94,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="the stack, sandbox and gateway in the foreground; Ctrl-C stops all")
     sub.add_parser("gateway", help="the HTTP command gateway")
     sub.add_parser("worker", help="a stream processor running the sessions of its partitions")
+    sub.add_parser(
+        "demo", help="pair a sandbox account and send through the whole pipeline (needs `run`)"
+    )
     sandbox = sub.add_parser("sandbox", help="the WhatsApp Web sandbox")
     sandbox.add_argument(
         "--demo-accounts",
@@ -141,6 +144,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             run_gateway(settings)
             return 0
+        if args.command == "demo":
+            from wastream.demo import run_demo
+
+            return run_demo(settings)
         if args.command == "worker":
             from streams.worker import run as run_worker
 
