@@ -37,6 +37,10 @@ typecheck: python-deps
 test: bootstrap lint typecheck
 	$(BIN)/python -m pytest
 
+# fault tests: they stop Kafka, wipe Redis and kill workers, so they run apart from `make test`
+chaos: bootstrap
+	$(BIN)/python -m pytest -m chaos tests/chaos
+
 bench: $(addprefix bench-,$(BENCHES))
 
 $(addprefix bench-,$(BENCHES)): bench-%: bootstrap

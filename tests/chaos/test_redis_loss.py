@@ -1,0 +1,114 @@
+"""Redis killed and restarted empty under traffic: the sessions keep running, no command is lost
+or duplicated, the sessions table's rows come back (from the running worker, else from the
+changelog on the next assignment), and a fresh worker restores every login from the
+``wa.vault-backup`` topic (Redis lost the vault) without a QR."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+
+import pytest
+import redis.asyncio as aioredis
+import redis.exceptions
+
+from schemas.codec import AvroCodec
+from streams.readers import read_session
+from tests.chaos.support import Fleet, Traffic, tally
+from tests.e2e.support import Pipeline, kind_is
+from wastream.stack import LocalStack
+
+pytestmark = [pytest.mark.chaos, pytest.mark.timeout(300)]
+
+DOWN_S = 5.0
+codec = AvroCodec()
+
+
+async def _snapshots(client: aioredis.Redis, session_ids: list[str], timeout_s: float) -> int:
+    """How many of the sessions' rows are readable (in READY) within ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        rows = [await read_session(client, codec, sid) for sid in session_ids]
+        ready = sum(1 for row in rows if row is not None and row["state"] == "READY")
+        if ready == len(session_ids) or time.monotonic() > deadline:
+            return ready
+        await asyncio.sleep(0.5)
+
+
+async def test_redis_restarted_empty_under_traffic(
+    pipeline: Pipeline,
+    fleet: Fleet,
+    stack: LocalStack,
+    redis_client: aioredis.Redis,
+    chaos_report: Callable[..., str],
+) -> None:
+    sids = [s.session_id for s in fleet.sessions]
+    assert await _snapshots(redis_client, sids, 20) == len(sids)
+    traffic = Traffic(pipeline, fleet.sessions)
+    traffic.start()
+    await asyncio.sleep(2)
+    await asyncio.to_thread(stack.redis.kill)
+    await asyncio.sleep(DOWN_S)
+    await asyncio.to_thread(stack.redis.start)
+    restarted_at = time.monotonic()
+    with contextlib.suppress(redis.exceptions.ConnectionError):
+        await redis_client.ping()  # the client's connection died with the server
+    assert await redis_client.exists(*(f"wa:vault:{sid}" for sid in sids)) == 0
+    await traffic.wait_accepted_after(restarted_at, timeout_s=30)
+    await asyncio.sleep(3)
+    await traffic.stop()
+    counts = await tally(pipeline, traffic.accepted, timeout_s=90)
+    sessions_ok_s = time.monotonic() - restarted_at
+
+    # The running worker's rows: back only if it writes them again.
+    rows_back = await _snapshots(redis_client, sids, 10)
+
+    # A fresh worker: the sessions table replays its changelog into the empty Redis, and each
+    # login comes from the backup topic (Redis has no vault entry any more).
+    missing = [sid for sid in sids if not await redis_client.exists(f"wa:vault:{sid}")]
+    before = len(pipeline.topics.sessions.records)
+    replaced_at = time.monotonic()
+    # Killed, not stopped: a graceful stop would snapshot every login into Redis again.
+    worker = await fleet.replace_worker(kill=True)
+    await worker.wait_log("Worker ready", timeout_s=120)
+    for sid in sids:
+        await pipeline.topics.session_event(
+            sid, "READY", timeout_s=120, worker=worker.env["WASTREAM_WORKER_ID"]
+        )
+    after = [
+        v[1]["state"]
+        for *_, v in pipeline.topics.sessions.records[before:]
+        if kind_is("SessionEvent")(v) and v[1]["session_id"] in sids
+    ]
+    rows_rebuilt = await _snapshots(redis_client, sids, 20)
+    restored = worker.log().count("login restored from the backup topic")
+    recovered_s = time.monotonic() - restarted_at
+    chaos_report(
+        "redis-loss",
+        sent=traffic.sent,
+        accepted=counts.accepted,
+        completed=counts.completed,
+        duplicated=counts.duplicated,
+        lost=counts.lost,
+        recover_s=recovered_s,
+        refused=len(traffic.refused),
+        sends_settled_s=round(sessions_ok_s, 1),
+        rows_kept=f"{rows_back}/{len(sids)}",
+        rows_rebuilt=f"{rows_rebuilt}/{len(sids)}",
+        vault_from_backup=f"{restored}/{len(missing)}",
+        worker_restart_s=round(time.monotonic() - replaced_at, 1),
+    )
+    assert counts.lost == 0, counts.problems[:10]
+    assert counts.duplicated == 0, counts.problems[:10]
+    assert counts.outcomes == {"DONE": counts.accepted}, counts.problems[:10]
+    assert "SCAN_QR" not in after, after
+    assert rows_rebuilt == len(sids)
+    assert restored == len(missing), worker.log()[-3000:]
+    assert set(traffic.statuses) <= {202, 404, 503}, traffic.statuses
+    if traffic.statuses[404]:
+        # Known gap: the running worker keeps its rows in memory and writes a row to Redis only
+        # when it changes, so after the wipe the gateway finds no snapshot and answers 404 for
+        # running sessions until the rows are rewritten (or a worker recovers the partitions).
+        pytest.xfail(f"gateway answered 404 for running sessions {traffic.statuses[404]} times")
