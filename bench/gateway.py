@@ -1,13 +1,18 @@
 """Benchmark of the gateway: authenticated ``POST /v1/sessions/{sid}/messages`` (JWT check,
 validation, Redis admission, Avro, produce acknowledged by Kafka) against a bare Starlette JSON
-endpoint served the same way (uvicorn, uvloop, httptools, one process), driven by the same load
-generator over loopback.
+endpoint served the same way (uvicorn, uvloop, httptools, no access log, one worker process
+each), driven by the same load generator over loopback.
 
-Measures each one's maximum rate (closed loop) with p50/p99, then the gateway's p99 at half its
-maximum rate (open loop, latency counted from each request's scheduled time, so queueing is not
-hidden). Run as ``python -m bench.gateway`` or ``python bench/gateway.py``; it uses the Kafka and
-Redis of ``WASTREAM_KAFKA_BOOTSTRAP``/``WASTREAM_REDIS_URL`` when both are set, else starts a
-local stack of its own on free ports. ``--duration`` bounds each measurement (seconds).
+Measures each one's maximum rate (closed loop: ``--connections`` keep-alive connections, each
+sending its next request when the last is answered) with p50/p99, then the gateway's p99 at half
+its maximum rate (open loop, latency counted from each request's scheduled time, so queueing is
+not hidden). The closed loop runs on ``wrk`` (one thread) when it is installed: a load generator
+in C leaves the two cores to the servers, Kafka and Redis; without it, on the asyncio generator
+below. The open loop always runs on the asyncio generator (``wrk`` has no fixed-rate mode).
+
+Run as ``python -m bench.gateway`` or ``python bench/gateway.py``; it uses the Kafka and Redis of
+``WASTREAM_KAFKA_BOOTSTRAP``/``WASTREAM_REDIS_URL`` when both are set, else starts a local stack
+of its own on free ports. ``--duration`` bounds each measurement (seconds).
 
 Ends with ``RESULT gateway rps=… baseline_rps=… ratio=… p50_ms=… p99_ms=… p99_at_half_ms=…``.
 """
@@ -26,6 +31,7 @@ import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import gc  # noqa: E402
 import os  # noqa: E402
+import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -134,20 +140,49 @@ class _Connection(asyncio.Protocol):
 
 @dataclass
 class Run:
-    """What one measurement saw."""
+    """What one measurement saw: answers, seconds, latencies (a histogram in microseconds) and
+    the statuses."""
 
     requests: int
     seconds: float
-    latencies: list[float]
-    statuses: Counter[int]
+    latency_us: Counter[int]
+    statuses: Counter[int | str]
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds
 
+    @property
+    def p50_ms(self) -> float:
+        return self.percentile_ms(0.5)
+
+    @property
+    def p99_ms(self) -> float:
+        return self.percentile_ms(0.99)
+
     def percentile_ms(self, q: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+        rank = q * sum(self.latency_us.values())
+        seen = 0
+        for micros in sorted(self.latency_us):
+            seen += self.latency_us[micros]
+            if seen > rank:
+                return micros / 1000
+        return 0.0
+
+    @classmethod
+    def of(cls, seconds: float, latencies: list[float], statuses: Counter[int | str]) -> Run:
+        return cls(len(latencies), seconds, Counter(round(s * 1e6) for s in latencies), statuses)
+
+    @classmethod
+    def merged(cls, runs: list[Run]) -> Run:
+        """The runs (rounds of one measurement) as one."""
+        latency_us: Counter[int] = Counter()
+        statuses: Counter[int | str] = Counter()
+        for run in runs:
+            latency_us.update(run.latency_us)
+            statuses.update(run.statuses)
+        requests, seconds = sum(r.requests for r in runs), sum(r.seconds for r in runs)
+        return cls(requests, seconds, latency_us, statuses)
 
 
 def _requests(port: int, token: str, sessions: list[str]) -> list[bytes]:
@@ -175,7 +210,7 @@ async def closed_loop(port: int, requests: list[bytes], connections: int, second
     """As fast as ``connections`` concurrent clients can go, for ``seconds``."""
     pool = await _connect(port, connections)
     latencies: list[float] = []
-    statuses: Counter[int] = Counter()
+    statuses: Counter[int | str] = Counter()
     clock = time.perf_counter
     stop_at = clock() + seconds
 
@@ -191,7 +226,7 @@ async def closed_loop(port: int, requests: list[bytes], connections: int, second
     elapsed = clock() - started
     for connection in pool:
         connection.close()
-    return Run(len(latencies), elapsed, latencies, statuses)
+    return Run.of(elapsed, latencies, statuses)
 
 
 async def open_loop(
@@ -203,7 +238,7 @@ async def open_loop(
     for i, connection in enumerate(pool):
         idle.put_nowait((connection, requests[i % len(requests)]))
     latencies: list[float] = []
-    statuses: Counter[int] = Counter()
+    statuses: Counter[int | str] = Counter()
     clock = time.perf_counter
     tasks: set[asyncio.Task[None]] = set()
 
@@ -230,7 +265,63 @@ async def open_loop(
     elapsed = clock() - started
     for connection in pool:
         connection.close()
-    return Run(len(latencies), elapsed, latencies, statuses)
+    return Run.of(elapsed, latencies, statuses)
+
+
+# -- wrk ---------------------------------------------------------------------------------------
+
+# Requests prepared once per thread and sent round-robin; done() prints one parseable line.
+_WRK_SCRIPT = """
+local paths, token, body = {%(paths)s}, "%(token)s", '%(body)s'
+local requests, n = {}, 0
+init = function(args)
+  for _, path in ipairs(paths) do
+    requests[#requests + 1] = wrk.format("POST", path,
+      {["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json"}, body)
+  end
+end
+request = function()
+  n = n + 1
+  return requests[n %% #requests + 1]
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("WRK %%d %%d %%d %%d\\n", summary.requests, summary.duration, e.status,
+    e.connect + e.read + e.write + e.timeout))
+  local histogram = {}
+  for i = 1, #latency do
+    local micros, count = latency(i)
+    histogram[i] = micros .. ":" .. count
+  end
+  io.write("LATENCY " .. table.concat(histogram, " ") .. "\\n")
+end
+"""
+
+
+def wrk_closed_loop(
+    wrk: str, port: int, token: str, sessions: list[str], connections: int, seconds: float
+) -> Run:
+    """:func:`closed_loop`, run by ``wrk`` (one thread); statuses: ``2xx``, ``4xx/5xx``, errors."""
+    paths = ", ".join(f'"/v1/sessions/{sid}/messages"' for sid in sessions)
+    script = _WRK_SCRIPT % {"paths": paths, "token": token, "body": MESSAGE.decode()}
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as file:
+        file.write(script)
+        file.flush()
+        command = [wrk, "-t1", f"-c{connections}", f"-d{seconds:.0f}s", "--timeout", "10s"]
+        command += ["-s", file.name, f"http://127.0.0.1:{port}/"]
+        output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    lines = {line.partition(" ")[0]: line.partition(" ")[2] for line in output.splitlines()}
+    answered, micros, refused, errors = (int(part) for part in lines["WRK"].split())
+    latency_us: Counter[int] = Counter()
+    for pair in lines["LATENCY"].split():
+        value, _, count = pair.partition(":")
+        latency_us[int(value)] += int(count)
+    statuses: Counter[int | str] = Counter({"2xx": answered - refused})
+    if refused:
+        statuses["4xx/5xx"] = refused
+    if errors:
+        statuses["socket errors"] = errors
+    return Run(answered, micros / 1e6, latency_us, statuses)
 
 
 # -- orchestration -----------------------------------------------------------------------------
@@ -312,11 +403,11 @@ def _post(port: int, path: str, body: bytes, token: str) -> int:
 
 
 def _report(name: str, run: Run) -> None:
-    other = {status: n for status, n in run.statuses.items() if status != 202}
+    other = {status: n for status, n in run.statuses.items() if status not in (202, "2xx")}
     print(
-        f"{name:<28} {run.rps:9.0f} req/s   p50 {run.percentile_ms(0.5):7.2f} ms   "
-        f"p99 {run.percentile_ms(0.99):7.2f} ms   ({run.requests} requests"
-        + (f", non-202: {other}" if other else "")
+        f"{name:<28} {run.rps:9.0f} req/s   p50 {run.p50_ms:7.2f} ms   "
+        f"p99 {run.p99_ms:7.2f} ms   ({run.requests} requests"
+        + (f", not accepted: {other}" if other else "")
         + ")",
         flush=True,
     )
@@ -333,15 +424,66 @@ def _no_gc() -> Iterator[None]:
         gc.enable()
 
 
-async def _measure(port: int, requests: list[bytes], connections: int, seconds: float) -> Run:
-    await closed_loop(port, requests, connections, min(2.0, seconds / 3))  # warm-up
-    return await closed_loop(port, requests, connections, seconds)
+class _ClosedLoop:
+    """The maximum-rate measurement, on ``wrk`` or on the asyncio generator."""
+
+    def __init__(self, wrk: str | None, token: str, sessions: list[str], connections: int) -> None:
+        self.wrk = wrk
+        self._token = token
+        self._sessions = sessions
+        self._connections = connections
+
+    def run(self, port: int, seconds: float) -> Run:
+        if self.wrk is not None:
+            args = (self.wrk, port, self._token, self._sessions, self._connections)
+            return wrk_closed_loop(*args, seconds)
+        import uvloop
+
+        requests = _requests(port, self._token, self._sessions)
+        with _no_gc():
+            return uvloop.run(closed_loop(port, requests, self._connections, seconds))
+
+    def interleaved(
+        self, ports: dict[str, int], seconds: float, rounds: int
+    ) -> dict[str, list[Run]]:
+        """Each server's rate over ``seconds``, measured in ``rounds`` turns taken in ABBA order
+        after a warm-up, so that a load other programs put on the machine meanwhile weighs on
+        every server alike."""
+        for port in ports.values():
+            self.run(port, 1.0)
+        names = list(ports)
+        runs: dict[str, list[Run]] = {name: [] for name in names}
+        for turn in range(rounds):
+            for name in names if turn % 2 == 0 else reversed(names):
+                runs[name].append(self.run(ports[name], max(1.0, round(seconds / rounds))))
+        return runs
+
+
+def _load_generator(choice: str) -> str | None:
+    """``wrk``'s path, or None for the asyncio generator."""
+    if choice == "asyncio":
+        return None
+    found = shutil.which("wrk")
+    if found is None and choice == "wrk":
+        raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
+    if found is None:
+        print("wrk is not installed: the asyncio load generator drives the closed loop")
+    return found
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=8.0, help="seconds per measurement")
     parser.add_argument("--connections", type=int, default=32, help="concurrent connections")
+    parser.add_argument(
+        "--rounds", type=int, default=4, help="turns each server's closed loop is measured in"
+    )
+    parser.add_argument(
+        "--generator",
+        choices=("auto", "wrk", "asyncio"),
+        default="auto",
+        help="the closed loop's load generator (auto: wrk when installed)",
+    )
     args = parser.parse_args(argv)
 
     import uvloop
@@ -349,6 +491,7 @@ def main(argv: list[str] | None = None) -> None:
     from gateway import mint_token
     from wastream.settings import load_settings
 
+    wrk = _load_generator(args.generator)
     with ExitStack() as stack:
         services = stack.enter_context(_services())
         env = {**os.environ, **services, **BENCH_RATES, "WASTREAM_LOG_LEVEL": "WARNING"}
@@ -372,17 +515,26 @@ def main(argv: list[str] | None = None) -> None:
             assert _post(gateway_port, "/v1/sessions", body, token) == 202
         stack.enter_context(_baseline_server(baseline_env, baseline_port))
 
-        gateway_requests = _requests(gateway_port, token, sessions)
-        baseline_requests = _requests(baseline_port, token, sessions)
         seconds, connections = args.duration, args.connections
-        print(f"load: {connections} connections, {seconds:.0f} s per measurement", flush=True)
-        with _no_gc():
-            baseline = uvloop.run(_measure(baseline_port, baseline_requests, connections, seconds))
+        closed = _ClosedLoop(wrk, token, sessions, connections)
+        generator = "wrk, 1 thread" if wrk is not None else "asyncio (uvloop), 1 process"
+        print(
+            "servers: uvicorn (uvloop, httptools, no access log), 1 worker process each; "
+            f"closed loop: {generator}, {connections} connections, {seconds:.0f} s per server "
+            f"in {args.rounds} alternating rounds; open loop: asyncio, {seconds:.0f} s",
+            flush=True,
+        )
+        measured = closed.interleaved(
+            {"baseline": baseline_port, "gateway": gateway_port}, seconds, args.rounds
+        )
+        for name, runs in measured.items():
+            rates = " ".join(f"{run.rps:.0f}" for run in runs)
+            print(f"{name} req/s by round: {rates}", flush=True)
+        baseline, gateway = Run.merged(measured["baseline"]), Run.merged(measured["gateway"])
         _report("bare Starlette endpoint", baseline)
-        with _no_gc():
-            gateway = uvloop.run(_measure(gateway_port, gateway_requests, connections, seconds))
         _report("gateway", gateway)
         half_rate = gateway.rps / 2
+        gateway_requests = _requests(gateway_port, token, sessions)
         with _no_gc():
             at_half = uvloop.run(open_loop(gateway_port, gateway_requests, half_rate, seconds))
         _report(f"gateway at {half_rate:.0f} req/s", at_half)
@@ -391,8 +543,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"gateway / baseline: {ratio:.2f}", flush=True)
     print(
         f"RESULT gateway rps={gateway.rps:.0f} baseline_rps={baseline.rps:.0f} ratio={ratio:.2f}"
-        f" p50_ms={gateway.percentile_ms(0.5):.2f} p99_ms={gateway.percentile_ms(0.99):.2f}"
-        f" p99_at_half_ms={at_half.percentile_ms(0.99):.2f}",
+        f" p50_ms={gateway.p50_ms:.2f} p99_ms={gateway.p99_ms:.2f}"
+        f" p99_at_half_ms={at_half.p99_ms:.2f}",
         flush=True,
     )
 

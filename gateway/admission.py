@@ -4,8 +4,9 @@ both rate limits, and the claims that follow (a new session's owner, a pending k
 Concurrent requests share round trips: admissions queued while the script call is in flight go
 together in the next call (one ``EVALSHA`` for many requests, each judged in arrival order), so
 Redis costs a request a fraction of a round trip under load and exactly one when idle. One call
-at a time keeps the batches large; a call is bounded by the client's socket timeout. The
-script is registered once and called by its SHA.
+at a time keeps the batches large. The script runs on a connection of its own
+(:class:`gateway.scriptlink.ScriptLink`), loaded once and called by its SHA; each request's keys
+and arguments are encoded to RESP once, as it is queued.
 """
 
 from __future__ import annotations
@@ -13,15 +14,13 @@ from __future__ import annotations
 import asyncio
 from typing import Literal, NamedTuple
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
-
 from gateway.exceptions import BackendUnavailableError
 from gateway.idempotency import IDEMPOTENCY_LUA, IdempotencyClaim
 from gateway.ratelimit import GCRA_LUA, RateLimits, session_rate_key, tenant_rate_key
+from gateway.scriptlink import ScriptLink, bulk
 from gateway.sessions import OWNERSHIP_LUA, owner_key
 
-__all__ = ["Admission", "Mode", "Verdict"]
+__all__ = ["ADMIT_LUA", "Admission", "Mode", "Verdict"]
 
 Mode = Literal["create", "command", "read"]
 
@@ -35,7 +34,7 @@ _MAX_CALLS_IN_FLIGHT = 1
 # Returns one string, a line per request: "code command_id retry_after_ms"; codes: ok, replay,
 # busy, mismatch, unknown, forbidden, taken, limited. (One flat string parses far faster than
 # nested arrays on the client side.)
-_ADMIT_LUA = (
+ADMIT_LUA = (
     OWNERSHIP_LUA
     + IDEMPOTENCY_LUA
     + GCRA_LUA
@@ -85,20 +84,25 @@ class Verdict(NamedTuple):
     retry_after_ms: int
 
 
-_Item = tuple[list[str], list[str], "asyncio.Future[Verdict]"]
+# A request's four keys and its four arguments, as RESP bulk strings, and its verdict to come.
+_Item = tuple[bytes, bytes, "asyncio.Future[Verdict]"]
+_MODES = {mode: bulk(mode) for mode in ("create", "command", "read")}
+_NO_HASH = bulk("")
 
 
 class Admission:
     """Judges requests against Redis; ``pending_ttl_ms`` bounds an unfinished idempotency claim.
 
-    Made inside the running event loop it serves (the app's lifespan).
+    ``link`` runs :data:`ADMIT_LUA`. Made inside the running event loop it serves (the app's
+    lifespan).
     """
 
-    def __init__(self, redis: Redis, limits: RateLimits, pending_ttl_ms: int) -> None:
+    def __init__(self, link: ScriptLink, limits: RateLimits, pending_ttl_ms: int) -> None:
         # Looked up once: asyncio.get_running_loop() costs a getpid() system call each time.
         self._loop = asyncio.get_running_loop()
-        self._script = redis.register_script(_ADMIT_LUA)
-        self._head = [str(value) for value in limits.script_args()] + [str(pending_ttl_ms)]
+        self._link = link
+        self._head = b"".join(bulk(str(value)) for value in [*limits.script_args(), pending_ttl_ms])
+        self._head_items = len(limits.script_args()) + 1
         self._queue: list[_Item] = []
         self._calls_in_flight = 0
         self._flush_scheduled = False
@@ -115,13 +119,19 @@ class Admission:
         """The verdict on one request (BackendUnavailableError when Redis does not answer)."""
         loop = self._loop
         future: asyncio.Future[Verdict] = loop.create_future()
-        keys = [
-            owner_key(session_id),
-            tenant_rate_key(tenant),
-            session_rate_key(session_id),
-            claim.key if claim is not None else owner_key(session_id),
-        ]
-        args = [mode, tenant, claim.request_hash if claim is not None else "", command_id]
+        owner = bulk(owner_key(session_id))
+        keys = b"%b%b%b%b" % (
+            owner,
+            bulk(tenant_rate_key(tenant)),
+            bulk(session_rate_key(session_id)),
+            bulk(claim.key) if claim is not None else owner,
+        )
+        args = b"%b%b%b%b" % (
+            _MODES[mode],
+            bulk(tenant),
+            bulk(claim.request_hash) if claim is not None else _NO_HASH,
+            bulk(command_id),
+        )
         self._queue.append((keys, args, future))
         if not self._flush_scheduled and self._calls_in_flight < _MAX_CALLS_IN_FLIGHT:
             self._flush_scheduled = True
@@ -140,19 +150,25 @@ class Admission:
         task.add_done_callback(self._tasks.discard)
 
     async def _call(self, batch: list[_Item]) -> None:
-        keys: list[str] = []
-        args: list[str] = list(self._head)
-        for item_keys, item_args, _ in batch:
-            keys.extend(item_keys)
-            args.extend(item_args)
+        count = len(batch)
+        packed = (
+            b"".join([item[0] for item in batch])
+            + self._head
+            + b"".join([item[1] for item in batch])
+        )
         try:
-            reply: str = await self._script(keys=keys, args=args)
-        except (RedisError, OSError) as exc:
+            reply = await self._link.run(4 * count, 8 * count + self._head_items, packed)
+            lines = reply.split("\n")
+            if len(lines) != count:
+                raise BackendUnavailableError(
+                    f"Redis: {len(lines)} verdicts for {count} requests: {reply[:200]!r}"
+                )
+        except BackendUnavailableError as exc:
             for _, _, future in batch:
                 if not future.done():
-                    future.set_exception(BackendUnavailableError(f"Redis: {exc}"))
+                    future.set_exception(exc)
         else:
-            for (_, _, future), line in zip(batch, reply.split("\n"), strict=True):
+            for (_, _, future), line in zip(batch, lines, strict=True):
                 if not future.done():
                     code, command_id, wait_ms = line.split(" ")
                     future.set_result(Verdict(code, command_id, int(wait_ms)))

@@ -213,7 +213,7 @@ class BroadcastBody(_Content):
 class ScrapeBody(CommandBody):
     kind: Literal["chats", "contacts", "group_members", "messages"]
     chat: Recipient | None = Field(None, description="the chat (a group for group_members)")
-    since: int | None = Field(None, ge=0, description="milliseconds since the epoch")
+    since: int | None = Field(None, ge=0, le=2**63 - 1, description="milliseconds since the epoch")
     limit: int | None = Field(None, ge=1, le=1_000_000)
 
     @model_validator(mode="after")

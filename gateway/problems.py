@@ -24,6 +24,7 @@ __all__ = [
     "PROBLEM_CONTENT_TYPE",
     "Problem",
     "exception_handlers",
+    "problem_of",
     "problem_response",
     "problem_type",
 ]
@@ -118,26 +119,28 @@ async def _on_http_exception(request: Request, exc: Exception) -> Response:
     return problem_response(Problem(exc.status_code, detail, headers=exc.headers))
 
 
-async def _on_publish_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, PublishError)
-    return problem_response(
-        Problem(
+def problem_of(exc: Exception) -> Problem:
+    """The problem answering ``exc``: itself, a 503 for an unavailable backend, else a 500."""
+    if isinstance(exc, Problem):
+        return exc
+    if isinstance(exc, PublishError):
+        return Problem(
             503,
             f"the command was not acknowledged by Kafka: {exc}",
             headers={"Retry-After": str(exc.retry_after_s)},
         )
-    )
+    if isinstance(exc, BackendUnavailableError):
+        return Problem(503, f"a backend did not answer: {exc}", headers={"Retry-After": "1"})
+    return Problem(500, "the gateway failed to handle this request")
 
 
-async def _on_backend_unavailable(request: Request, exc: Exception) -> Response:
-    return problem_response(
-        Problem(503, f"a backend did not answer: {exc}", headers={"Retry-After": "1"})
-    )
+async def _on_gateway_error(request: Request, exc: Exception) -> Response:
+    return problem_response(problem_of(exc))
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
-    return problem_response(Problem(500, "the gateway failed to handle this request"))
+    return problem_response(problem_of(exc))
 
 
 def exception_handlers() -> dict[Any, Any]:
@@ -145,7 +148,7 @@ def exception_handlers() -> dict[Any, Any]:
     return {
         Problem: _on_problem,
         HTTPException: _on_http_exception,
-        PublishError: _on_publish_error,
-        BackendUnavailableError: _on_backend_unavailable,
+        PublishError: _on_gateway_error,
+        BackendUnavailableError: _on_gateway_error,
         Exception: _on_unexpected,
     }

@@ -9,12 +9,14 @@ A command request goes: authenticate (401) → scope (403) → path and headers 
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import re
 import time
 from typing import Any
 
 import orjson
+import segno
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -28,7 +30,7 @@ from gateway.endpoints import COMMAND_ENDPOINTS, READ_ENDPOINTS, CommandEndpoint
 from gateway.exceptions import PublishError
 from gateway.idempotency import IdempotencyClaim, parse_idempotency_key
 from gateway.intake import parse_body, request_headers
-from gateway.problems import Problem
+from gateway.problems import Problem, problem_of, problem_response
 from gateway.services import Services
 from gateway.state import GatewayState
 from gateway.validation import check_group_id, check_session_id
@@ -85,12 +87,40 @@ def _refusal(verdict: Verdict, session_id: str) -> Problem:
 
 
 class CommandHandler:
-    """Handles one command endpoint, as a plain ASGI app (the hot path: no Request objects)."""
+    """Handles one command endpoint, as a plain ASGI app (the hot path: no Request objects).
+
+    The app serves it through :meth:`serve`, past Starlette's router and middleware; as a
+    Starlette route (``__call__``) it serves the same requests by way of them.
+    """
 
     def __init__(self, state: GatewayState, endpoint: CommandEndpoint) -> None:
         self._state = state
         self._endpoint = endpoint
         self._takes_group = "{gid}" in endpoint.path
+
+    @property
+    def endpoint(self) -> CommandEndpoint:
+        return self._endpoint
+
+    async def serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle a request whose ``path_params`` are set, answering problems and counting it
+        in the metrics as the app's exception handlers and middleware would."""
+        started = time.perf_counter()
+        status = 202
+        try:
+            await self(scope, receive, send)
+        except Exception as exc:
+            problem = problem_of(exc)
+            status = problem.status
+            if status == 500:
+                logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            await problem_response(problem)(scope, receive, send)
+            if status == 500:
+                raise
+        finally:
+            self._state.metrics.observe(
+                self._endpoint.path, scope["method"], status, time.perf_counter() - started
+            )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = self._state
@@ -131,7 +161,8 @@ class CommandHandler:
             ttl_s=settings.command_ttl_s,
             body=body,
         )
-        value = services.codec.encode("CommandEnvelope", record)
+        # Trusted: every value comes from a strict, validated body model or from the gateway.
+        value = services.codec.encode("CommandEnvelope", record, trusted=True)
         try:
             await services.publisher.publish(session_id.encode(), value)
         except PublishError as exc:
@@ -235,7 +266,26 @@ class ReadHandler:
                 "publish it once they run the session)",
                 field="session_id",
             )
+        if request.scope["path"].endswith("/qr"):
+            return _qr_response(snapshot, output)
         return _json(200, snapshot)
+
+
+def _qr_response(snapshot: dict[str, Any], output: str) -> Response:
+    """The QR to scan: its raw payload (``format=text``) or a PNG of it."""
+    payload = snapshot.get("qr")
+    if not payload:
+        raise Problem(
+            409,
+            f"session {snapshot['session_id']!r} shows no QR code: it is {snapshot['state']}"
+            + (" (pairing by code: see pairing_code)" if snapshot.get("pairing_code") else ""),
+            field="session_id",
+        )
+    if output == "text":
+        return Response(payload, media_type="text/plain; charset=utf-8")
+    image = io.BytesIO()
+    segno.make(payload, error="l").save(image, kind="png", scale=6, border=4)
+    return Response(image.getvalue(), media_type="image/png")
 
 
 def api_routes(state: GatewayState) -> list[BaseRoute]:

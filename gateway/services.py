@@ -11,10 +11,11 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
-from gateway.admission import Admission
+from gateway.admission import ADMIT_LUA, Admission
 from gateway.idempotency import IdempotencyStore
 from gateway.publisher import KafkaPublisher
 from gateway.ratelimit import RateLimits
+from gateway.scriptlink import ScriptLink
 from gateway.sessions import SessionStateReader
 from schemas.codec import AvroCodec
 from wastream.settings import Settings
@@ -48,21 +49,32 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     """Open every resource of the gateway; close them on exit (queued records are flushed)."""
     codec = AvroCodec()
     redis = _redis_client(settings)
+    # The same bounds as the client's: an outage answers 503 fast, never a hang.
+    link = ScriptLink(
+        settings.redis_url,
+        ADMIT_LUA,
+        connect_timeout_s=1.0,
+        reply_timeout_s=2.0,
+        client_name="wastream-gateway-admission",
+    )
     publisher = KafkaPublisher(settings)
     publisher.start()
     # A claim must outlive the longest publish, so a duplicate never publishes beside it.
     pending_ttl_ms = int((settings.publish_timeout_s + 5.0) * 2000)
+    reader = SessionStateReader(redis, codec)
     try:
         yield Services(
             codec=codec,
             publisher=publisher,
             redis=redis,
-            admission=Admission(redis, RateLimits.from_settings(settings), pending_ttl_ms),
+            admission=Admission(link, RateLimits.from_settings(settings), pending_ttl_ms),
             idempotency=IdempotencyStore(redis, settings.idempotency_ttl_s),
-            reader=SessionStateReader(redis),
+            reader=reader,
         )
     finally:
         try:
             await publisher.close(timeout_s=settings.publish_timeout_s)
         finally:
+            await link.close()
+            await reader.aclose()
             await redis.aclose()

@@ -5,16 +5,19 @@ Redis, once and for good): only that tenant may command it (another tenant gets 
 again from another tenant 409), and commanding a session never created answers 404. The check
 is a Lua fragment run inside the admission script of :mod:`gateway.admission`.
 
-:class:`SessionStateReader` answers the read endpoints. Session snapshots and command results
-are written to Redis by the workers' sessions table; until that table exists the reader finds
-nothing and the endpoints answer 404 saying so.
+:class:`SessionStateReader` answers the read endpoints with one Redis read each: the session
+snapshots the workers' sessions table keeps in Redis, and the terminal command results of their
+ledger (key layout in :mod:`streams.store`; :mod:`streams.readers` imports no Faust).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import ConnectionPool, Redis
+
+from schemas.codec import AvroCodec
+from streams.readers import read_command_result, read_session
 
 __all__ = ["OWNERSHIP_LUA", "SessionStateReader", "owner_key"]
 
@@ -39,15 +42,28 @@ def owner_key(session_id: str) -> str:
 
 
 class SessionStateReader:
-    """Reads what the workers publish about sessions and commands (not written yet: None)."""
+    """Reads what the workers publish about sessions and commands."""
 
-    def __init__(self, redis: Redis) -> None:
-        self._redis = redis
+    def __init__(self, redis: Redis, codec: AvroCodec | None = None) -> None:
+        # snapshots are Avro bytes: a client of the same server that does not decode replies
+        pool = redis.connection_pool
+        kwargs = {**pool.connection_kwargs, "decode_responses": False}
+        self._redis = Redis(
+            connection_pool=ConnectionPool(connection_class=pool.connection_class, **kwargs)
+        )
+        self._codec = codec if codec is not None else AvroCodec()
+
+    async def aclose(self) -> None:
+        await self._redis.aclose(close_connection_pool=True)
 
     async def session(self, session_id: str) -> dict[str, Any] | None:
         """The session's latest snapshot (``SessionSnapshot`` fields), if a worker wrote one."""
-        return None
+        return await read_session(self._redis, self._codec, session_id)
 
     async def command(self, tenant: str, command_id: str) -> dict[str, Any] | None:
-        """The command's terminal result (``CommandResult`` fields), if a worker wrote one."""
-        return None
+        """The command's terminal result (``CommandResult`` fields), if a worker wrote one and
+        it is the tenant's own (another tenant's command is as unknown as a missing one)."""
+        result = await read_command_result(self._redis, command_id)
+        if result is None or result.get("tenant_id") != tenant:
+            return None
+        return result

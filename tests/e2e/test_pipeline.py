@@ -149,6 +149,44 @@ async def test_start_links_by_qr_and_a_message_goes_out_once(
     assert stored["outcome"] == "DONE"
 
 
+async def test_the_gateway_reads_sessions_qr_codes_and_results(
+    pipeline: Pipeline, linked: Linked
+) -> None:
+    session = await pipeline.get(linked.path())
+    assert session["state"] == "READY"
+    assert session["me"] == linked.me_jid
+    assert session["desired"] == "RUNNING"
+    ready_qr = await pipeline.http.get(linked.path("/qr"), headers=pipeline.headers)
+    assert ready_qr.status_code == 409
+    assert "READY" in ready_qr.json()["detail"]
+
+    sent = await pipeline.done(linked.path("/messages"), _send_body(linked.peer, "read me"))
+    result = await pipeline.get(f"/v1/commands/{sent['command_id']}")
+    assert result["outcome"] == "DONE"
+    assert result["session_id"] == linked.session_id
+    assert result["output"] == sent["output"]
+
+    waiting = new_id("e2e-qr")
+    started = await pipeline.post("/v1/sessions", {"session_id": waiting, "pairing": "qr"})
+    scan = await pipeline.topics.session_event(waiting, "SCAN_QR", 60)
+    text = ""
+    for _ in range(100):  # the table row follows the event through the worker's agent
+        response = await pipeline.http.get(
+            f"/v1/sessions/{waiting}/qr?format=text", headers=pipeline.headers
+        )
+        if response.status_code == 200:
+            text = response.text
+            break
+        await asyncio.sleep(0.1)
+    assert text.split(",")[1:] == scan["qr"].split(",")[1:]  # the ref may have rotated since
+    image = await pipeline.http.get(f"/v1/sessions/{waiting}/qr", headers=pipeline.headers)
+    assert image.status_code == 200
+    assert image.headers["content-type"] == "image/png"
+    assert image.content.startswith(b"\x89PNG")
+    assert (await pipeline.topics.result(started))["outcome"] == "DONE"
+    await pipeline.done(f"/v1/sessions/{waiting}/stop", {})
+
+
 async def test_a_pairing_code_reaches_the_event_and_the_snapshot_and_links(
     pipeline: Pipeline, linked: Linked, redis_client: aioredis.Redis
 ) -> None:
