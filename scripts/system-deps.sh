@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what wastream needs from Debian when it is missing: Redis, Chromium, a JDK and Maven.
+# Installs what wastream needs from Debian when it is missing: Redis, Chromium, a JDK, Maven and
+# wrk (the benchmarks' HTTP load generator).
 # As root it installs them; otherwise it says what to install and fails.
 set -euo pipefail
 
@@ -8,6 +9,8 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
+# the load generator of bench/gateway.py's closed loop
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0

@@ -16,7 +16,7 @@ from tests.e2e.support import Pipeline, Worker, kind_is
 from tests.streams.support import envelope, new_id, publish
 from wastream.settings import Settings
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = pytest.mark.timeout(360)
 
 codec = AvroCodec()
 
@@ -40,7 +40,7 @@ async def test_killing_a_worker_moves_its_sessions_to_the_other(
         me = await pipeline.account("Moved")
         peer = await pipeline.account("Friend")
         sid = new_id("move")
-        await pipeline.link(sid, me, timeout_s=90)
+        await pipeline.link(sid, me, timeout_s=150)
         owner = (await pipeline.topics.session_event(sid, "READY"))["worker"]
         survivor = next(name for name in workers if name != owner)
         before_kill = len(pipeline.topics.sessions.records)

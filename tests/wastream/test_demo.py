@@ -87,10 +87,10 @@ def platform(stack: LocalStack, tmp_path: Path) -> Iterator[Settings]:
             process.stop(timeout_s=20)
 
 
-@pytest.mark.timeout(150)
+@pytest.mark.timeout(270)
 async def test_demo_drives_a_session_through_the_pipeline(platform: Settings) -> None:
     out, err = io.StringIO(), io.StringIO()
-    status = await asyncio.to_thread(run_demo, platform, out=out, err=err, timeout_s=60.0)
+    status = await asyncio.to_thread(run_demo, platform, out=out, err=err, timeout_s=150.0)
     text = out.getvalue()
     assert status == 0, f"{err.getvalue()}\n{text}"
     assert err.getvalue() == ""
