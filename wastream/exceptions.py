@@ -11,9 +11,23 @@ its own ``exceptions.py`` under it::
     │   ├── UnknownSchemaError      an unknown fingerprint or name, or not the record expected
     │   ├── DecodeError             bytes that are not a valid record
     │   └── EncodeError             a datum that does not fit its schema (names the field)
+    ├── DlqError                    (wastream.dlq)        reading or replaying dead letters
+    ├── DemoError                   (wastream.demo)       ``wastream demo`` could not finish
     ├── GatewayError                (gateway.exceptions)  the HTTP command endpoint
-    │   └── PublishError            Kafka did not acknowledge a record
+    │   ├── PublishError            Kafka did not acknowledge a record
+    │   ├── BackendUnavailableError Kafka or Redis unreachable (503)
+    │   └── Problem                 a rejection answered as a JSON problem body
+    ├── StreamsError                (streams.exceptions)  the stream processors
+    ├── WhatsAppError               (connectors.whatsapp.exceptions) the browser connector
+    │   ├── PermanentError          fails a command at once, with its code
+    │   │   └── MediaError          media refused (size, type, private address)
+    │   └── TransientError          retried with backoff
+    ├── VaultError                  (connectors.vault.exceptions) the auth vault
+    │   ├── VaultKeyError
+    │   └── VaultIntegrityError
     └── SandboxError                (connectors.sandbox.exceptions) the WhatsApp Web sandbox
+        ├── ProblemError            a phone API rejection (4xx problem body)
+        └── PersistenceError        the state file could not be read or written
 
 Third-party errors are wrapped at the boundary with ``raise X(...) from exc``.
 """
