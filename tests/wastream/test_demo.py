@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from connectors.sandbox import DEMO_ACCOUNTS, PhoneClient
+from tests.helpers import stack_settings
 from wastream.demo import describe, run_demo
 from wastream.settings import Settings, load_settings
 from wastream.stack import LocalStack, free_port
@@ -34,11 +35,23 @@ def _ready(url: str) -> bool:
         return False
 
 
+@pytest.fixture(scope="module")
+def demo_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """A stack of the demo's own: a worker on the shared test stack would take over (and
+    restore in browsers) every session other tests left running."""
+    local = LocalStack(stack_settings(tmp_path_factory.mktemp("demo-stack")))
+    local.start()
+    try:
+        yield local
+    finally:
+        local.stop()
+
+
 @pytest.fixture
-def platform(stack: LocalStack, tmp_path: Path) -> Iterator[Settings]:
+def platform(demo_stack: LocalStack, tmp_path: Path) -> Iterator[Settings]:
     """What ``wastream run`` runs beside the stack: the sandbox (with the demo accounts), the
     gateway and a worker (send pacing off, to keep the test short), each its own process."""
-    settings = stack.settings.model_copy(
+    settings = demo_stack.settings.model_copy(
         update={
             "gateway_port": free_port(),
             "sandbox_port": free_port(),
