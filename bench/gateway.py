@@ -11,10 +11,11 @@ in C leaves the two cores to the servers, Kafka and Redis; without it, on the as
 below. The open loop always runs on the asyncio generator (``wrk`` has no fixed-rate mode).
 
 Both servers' closed loops run in ``--rounds`` short turns taken in ABBA order, so that load
-other programs put on the shared machine weighs on both alike. The default 64 connections
-saturate both: the bare endpoint peaks by 32 already, while the gateway, whose every request
-waits on a Redis round trip and a Kafka acknowledgement (milliseconds, with the producer's
-linger), is still bound by its latency, not its CPU, at 32.
+other programs put on the shared machine weighs on both alike, after 5 s of load each (a Kafka
+broker just started is slow until its JVM has warmed up). The default 64 connections saturate
+both: the bare endpoint peaks by 32 already, while the gateway, whose every request waits on a
+Redis round trip and a Kafka acknowledgement (milliseconds, with the producer's linger), is
+still bound by its latency, not its CPU, at 32.
 
 Run as ``python -m bench.gateway`` or ``python bench/gateway.py``; it uses the Kafka and Redis of
 ``WASTREAM_KAFKA_BOOTSTRAP``/``WASTREAM_REDIS_URL`` when both are set, else starts a local stack
@@ -450,13 +451,13 @@ class _ClosedLoop:
             return uvloop.run(closed_loop(port, requests, self._connections, seconds))
 
     def interleaved(
-        self, ports: dict[str, int], seconds: float, rounds: int
+        self, ports: dict[str, int], seconds: float, rounds: int, warm_up: float
     ) -> dict[str, list[Run]]:
         """Each server's rate over ``seconds``, measured in ``rounds`` turns taken in ABBA order
-        after a warm-up, so that a load other programs put on the machine meanwhile weighs on
-        every server alike."""
+        after ``warm_up`` seconds of load each, so that a load other programs put on the machine
+        meanwhile weighs on every server alike."""
         for port in ports.values():
-            self.run(port, 1.0)
+            self.run(port, warm_up)
         names = list(ports)
         runs: dict[str, list[Run]] = {name: [] for name in names}
         for turn in range(rounds):
@@ -533,7 +534,7 @@ def main(argv: list[str] | None = None) -> None:
             flush=True,
         )
         measured = closed.interleaved(
-            {"baseline": baseline_port, "gateway": gateway_port}, seconds, args.rounds
+            {"baseline": baseline_port, "gateway": gateway_port}, seconds, args.rounds, 5.0
         )
         for name, runs in measured.items():
             rates = " ".join(f"{run.rps:.0f}" for run in runs)
