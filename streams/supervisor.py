@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from connectors.whatsapp import Codes, StateChanged
+from connectors.whatsapp.processes import usage
 from streams.connector import browser_pids, classify
 from streams.exceptions import PermanentFailure, TransientFailure
 from streams.metrics import WorkerMetrics
-from streams.procstat import usage
 from streams.retry import Backoff
 from streams.types import BrowserSession, PageEvent, SessionFactory, Vault
 from wastream.partitioning import partition_for

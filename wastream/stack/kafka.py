@@ -134,8 +134,8 @@ class KafkaServer:
             *self._jvm(classpath),
             "kafka.tools.StorageTool",
             "format",
-            "-t",
-            base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="),
+            # one token: an id may start with "-", which argparse would take for an option
+            "--cluster-id=" + base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="),
             "-c",
             str(config),
         ]
