@@ -2,13 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Generator, Iterator
 
 import pytest
 
 from tests.helpers import stack_settings
+from tests.streams.support import WorkerProcess
 from wastream.settings import Settings
 from wastream.stack import LocalStack
+
+_STARTED_AT = pytest.StashKey[float]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    item.stash[_STARTED_AT] = time.time()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failed test's report carries the log tail of every worker that ran during it."""
+    report = yield
+    if report.when != "call" or not report.failed:
+        return report
+    since = item.stash.get(_STARTED_AT, 0.0)
+    for worker in WorkerProcess.instances:
+        path = worker.log_path
+        if path.exists() and path.stat().st_mtime >= since:
+            tail = path.read_text(errors="replace")[-6000:]
+            report.sections.append((f"worker log {path.parent.name}", tail))
+    return report
 
 
 @pytest.fixture(scope="session")

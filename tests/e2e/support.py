@@ -156,7 +156,17 @@ class Pipeline:
     async def link(self, session_id: str, number: str, timeout_s: float = 60.0) -> None:
         """Start the session over HTTP, scan its QR with ``number``'s phone, wait for READY."""
         command_id = await self.post("/v1/sessions", {"session_id": session_id, "pairing": "qr"})
-        scan = await self.topics.session_event(session_id, "SCAN_QR", timeout_s)
+        found = await self.topics.sessions.wait_for(
+            lambda v: (
+                kind_is("SessionEvent", session_id=session_id)(v)
+                and v[1]["state"] in ("SCAN_QR", "FAILED")
+            ),
+            timeout_s=timeout_s,
+        )
+        results = await self.topics.results_of(command_id, settle_s=0.3)
+        assert found, f"no QR for {session_id} within {timeout_s:.0f} s; results {results}"
+        scan = found[0][1]
+        assert scan["state"] == "SCAN_QR", (scan, results)
         assert scan["qr"], scan
         await self.phone.link(number, scan["qr"])
         await self.topics.session_event(session_id, "READY", timeout_s)

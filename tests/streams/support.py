@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
@@ -162,7 +162,11 @@ class TopicReader:
 class WorkerProcess:
     """``streams.worker.run`` in a subprocess with the test stack's settings."""
 
+    #: Every worker created in this test run (a failing test shows the logs of its workers).
+    instances: ClassVar[list[WorkerProcess]] = []
+
     def __init__(self, settings: Settings, workdir: Path, **env: str) -> None:
+        WorkerProcess.instances.append(self)
         self.settings = settings
         self.workdir = workdir
         self.metrics_port = free_port()
