@@ -150,7 +150,15 @@ class SessionSupervisor:
             profile = self._profiles_dir / session_id
             shutil.rmtree(profile, ignore_errors=True)
             profile.mkdir(parents=True, exist_ok=True)
-            version = await self._vault.restore(session_id, profile)
+            snapshot = self._snapshot(session_id)
+            linked = snapshot is not None and bool(snapshot["vault_version"] or snapshot["me"])
+            version = await self._vault.restore(session_id, profile, known_login=linked)
+            log.info(
+                "starting session %s (%s)",
+                session_id,
+                f"login restored, vault version {version}" if version else "no saved login",
+                extra={"session_id": session_id},
+            )
             session = self._factory(
                 session_id, profile_dir=profile, on_event=self._sink(session_id)
             )
@@ -271,6 +279,7 @@ class SessionSupervisor:
         """The session's partition moved: snapshot and close, leaving its state to the new owner."""
         async with self._lock(running.session_id):
             if self.sessions.get(running.session_id) is running:
+                log.info("releasing session %s: its partition moved", running.session_id)
                 del self.sessions[running.session_id]
                 await self._close(running)
 
@@ -342,6 +351,15 @@ class SessionSupervisor:
             reason = f"{event.code}: {reason or 'the browser crashed'}; restarting"
             self._spawn(self._restart(running))
         running.state = state
+        if state != previous:
+            log.info(
+                "session %s %s -> %s%s",
+                running.session_id,
+                previous,
+                state,
+                f" ({reason})" if reason else "",
+                extra={"session_id": running.session_id},
+            )
         me = event.me or running.me
         running.me = me
         changes: dict[str, Any] = {

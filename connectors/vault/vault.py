@@ -36,10 +36,18 @@ class AuthVault:
             await self._backup.put(blob)
         return stored
 
-    async def restore(self, session_id: str, profile_dir: Path) -> int | None:
-        """Unpack the newest login into ``profile_dir``; answers its version, or None."""
+    async def restore(
+        self, session_id: str, profile_dir: Path, *, known_login: bool = True
+    ) -> int | None:
+        """Unpack the newest login into ``profile_dir``; answers its version, or None.
+
+        When Redis has no login, the backup topic is read only if ``known_login`` (the caller
+        knows the session was linked): a session never linked costs no read of the topic.
+        """
         blob = await self._store.get(session_id)
         if blob is None:
+            if not known_login:
+                return None
             blob = await self._backup.latest(session_id)
             if blob is None:
                 return None

@@ -132,6 +132,20 @@ async def test_a_login_moves_to_a_fresh_profile_through_the_vault(
     assert await client.exists("wa:vault:vault-move")  # put back into Redis
 
 
+async def test_a_session_never_linked_does_not_read_the_backup(
+    vault_parts: tuple[AuthVault, RedisVaultStore, aioredis.Redis], tmp_path: Path
+) -> None:
+    vault, _, client = vault_parts
+    profile = tmp_path / "p"
+    (profile / "Default" / "IndexedDB").mkdir(parents=True)
+    (profile / "Default" / "IndexedDB" / "x").write_bytes(b"k")
+    assert await vault.save("vault-unknown", 1, profile)
+    await client.delete("wa:vault:vault-unknown")
+    assert await vault.restore("vault-unknown", tmp_path / "a", known_login=False) is None
+    assert not (tmp_path / "a" / "Default").exists()
+    assert await vault.restore("vault-unknown", tmp_path / "b") == 1
+
+
 async def test_versions_only_move_forward(
     vault_parts: tuple[AuthVault, RedisVaultStore, aioredis.Redis], tmp_path: Path
 ) -> None:
