@@ -197,6 +197,7 @@ class CommandHandler:
     ) -> Verdict:
         # A duplicate of a request still publishing waits for its outcome, within a bound.
         deadline = time.monotonic() + self._state.settings.publish_timeout_s + 1.0
+        restored = False
         while True:
             verdict = await services.admission.check(
                 self._endpoint.mode,
@@ -205,6 +206,11 @@ class CommandHandler:
                 commands.new_command_id(),
                 claim,
             )
+            if verdict.code == "unknown" and not restored:
+                # Redis may have lost the claim while the session lives on in the workers' table.
+                restored = True
+                if await services.reader.restore_owner(session_id):
+                    continue
             if verdict.code != "busy" or time.monotonic() >= deadline:
                 return verdict
             await asyncio.sleep(_BUSY_POLL_S)
@@ -256,6 +262,8 @@ class ReadHandler:
             raise Problem(422, "format is 'png' or 'text'", field="format")
         services = state.require_services()
         verdict = await services.admission.check("read", principal.tenant, session_id)
+        if verdict.code == "unknown" and await services.reader.restore_owner(session_id):
+            verdict = await services.admission.check("read", principal.tenant, session_id)
         if verdict.code != "ok":
             raise _refusal(verdict, session_id)
         snapshot = await services.reader.session(session_id)

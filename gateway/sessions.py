@@ -3,7 +3,9 @@
 A session id belongs to the tenant that first created it (``POST /v1/sessions`` claims it in
 Redis, once and for good): only that tenant may command it (another tenant gets 403, creating it
 again from another tenant 409), and commanding a session never created answers 404. The check
-is a Lua fragment run inside the admission script of :mod:`gateway.admission`.
+is a Lua fragment run inside the admission script of :mod:`gateway.admission`. A claim Redis
+lost is restored from the session's snapshot in the workers' sessions table, which names the
+tenant and is rebuilt from its changelog (:meth:`SessionStateReader.restore_owner`).
 
 :class:`SessionStateReader` answers the read endpoints with one Redis read each: the session
 snapshots the workers' sessions table keeps in Redis, and the terminal command results of their
@@ -59,6 +61,16 @@ class SessionStateReader:
     async def session(self, session_id: str) -> dict[str, Any] | None:
         """The session's latest snapshot (``SessionSnapshot`` fields), if a worker wrote one."""
         return await read_session(self._redis, self._codec, session_id)
+
+    async def restore_owner(self, session_id: str) -> bool:
+        """Claim ``session_id`` again for the tenant its snapshot names, when Redis lost the
+        claim (a restart without persistence, a flush) but the workers' sessions table still
+        knows the session. Answers whether a claim now exists."""
+        snapshot = await self.session(session_id)
+        if snapshot is None or not snapshot["tenant_id"]:
+            return False
+        await self._redis.set(owner_key(session_id), snapshot["tenant_id"], nx=True)
+        return True
 
     async def command(self, tenant: str, command_id: str) -> dict[str, Any] | None:
         """The command's terminal result (``CommandResult`` fields), if a worker wrote one and

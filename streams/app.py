@@ -23,6 +23,7 @@ from streams.lanes import Job
 from streams.readers import SESSIONS_TABLE
 from streams.runtime import WorkerRuntime
 from streams.snapshots import SESSION_UPDATES, SessionUpdate, apply_update
+from streams.store import RedisStore
 from streams.types import SessionFactory
 from wastream.settings import Settings
 
@@ -150,6 +151,13 @@ def create_app(settings: Settings, *, session_factory: SessionFactory | None = N
     async def sample_metrics() -> None:
         await runtime.supervisor.sample_metrics()
         runtime.sample_lag()
+
+    @app.timer(2.0)  # type: ignore[untyped-decorator]
+    async def keep_table_in_redis() -> None:
+        # After Redis lost its data, the rows held here are written again (streams.store).
+        store = sessions.data
+        if isinstance(store, RedisStore):
+            store.keep_present()
 
     @app.timer(settings.vault_snapshot_interval_s)  # type: ignore[untyped-decorator]
     async def snapshot_logins() -> None:

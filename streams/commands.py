@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from schemas.codec import AvroCodec
@@ -39,6 +40,15 @@ DLQ_VALUE_MAX_BYTES = 256 * 1024
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
+
+
+@dataclass(slots=True)
+class _Progress:
+    """How far one command got, kept across the retries of a Redis or Kafka outage."""
+
+    result: dict[str, Any] | None = None
+    recorded: bool = False  # in the ledger
+    published: bool = False  # on Kafka
 
 
 class CommandProcessor:
@@ -100,15 +110,17 @@ class CommandProcessor:
     # -- one command -----------------------------------------------------------------------------
 
     async def _handle(self, envelope: dict[str, Any], source: str, ticket: Ticket[Any]) -> None:
+        progress = _Progress()
         delay = 0.2
         while ticket.is_current and not ticket.is_done:
             try:
-                await self._process(envelope, source, ticket)
+                await self._process(envelope, source, ticket, progress)
                 return
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                # Redis or Kafka unavailable: hold the offset and try again.
+                # Redis or Kafka unavailable: hold the offset and try again from the step that
+                # failed (a result already published is never published a second time).
                 if self._stopping():
                     return
                 log.warning(
@@ -124,16 +136,23 @@ class CommandProcessor:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
-    async def _process(self, envelope: dict[str, Any], source: str, ticket: Ticket[Any]) -> None:
-        command_id = envelope["command_id"]
-        existing = await self._ledger.lookup(command_id)
-        if existing is not None:
-            await self._seen_before(envelope, source, existing)
-            ticket.done()
-            return
+    async def _process(
+        self, envelope: dict[str, Any], source: str, ticket: Ticket[Any], progress: _Progress
+    ) -> None:
+        if progress.result is None:
+            existing = await self._ledger.lookup(envelope["command_id"])
+            if existing is not None:
+                await self._seen_before(envelope, source, existing)
+                ticket.done()
+                return
+            progress.result = await self._outcome(envelope, source)
+        await self._finish(envelope, source, progress)
+        ticket.done()
+
+    async def _outcome(self, envelope: dict[str, Any], source: str) -> dict[str, Any]:
         _, tp_partition, _ = source.rsplit(":", 2)
         if partition_for(envelope["session_id"], self._partitions) != int(tp_partition):
-            result = self._result(
+            return self._result(
                 envelope,
                 "REJECTED",
                 "WRONG_PARTITION",
@@ -141,14 +160,11 @@ class CommandProcessor:
                 "with the murmur2 partitioner",
                 attempts=0,
             )
-        elif _now_ms() >= envelope["expires_at"]:
-            result = self._result(
+        if _now_ms() >= envelope["expires_at"]:
+            return self._result(
                 envelope, "EXPIRED", "COMMAND_EXPIRED", "past expires_at; not executed", 0
             )
-        else:
-            result = await self._execute(envelope)
-        await self._finish(envelope, source, result)
-        ticket.done()
+        return await self._execute(envelope)
 
     async def _execute(self, envelope: dict[str, Any]) -> dict[str, Any]:
         command_id = envelope["command_id"]
@@ -199,14 +215,32 @@ class CommandProcessor:
         await self._publisher.publish("CommandResult", duplicate, key=envelope["session_id"])
         self._count(envelope, duplicate)
 
-    async def _finish(self, envelope: dict[str, Any], source: str, result: dict[str, Any]) -> None:
-        existing = await self._ledger.record(result, source)
-        if existing is not None:
-            # Someone stored an outcome first (the previous owner of this partition).
-            await self._seen_before(envelope, source, existing)
-            return
-        await self._publish(result)
-        self._count(envelope, result)
+    async def _finish(self, envelope: dict[str, Any], source: str, progress: _Progress) -> None:
+        result = progress.result
+        assert result is not None
+        if not progress.recorded:
+            existing = await self._ledger.record(result, source)
+            if existing is not None:
+                # Someone stored an outcome first (the previous owner of this partition).
+                await self._seen_before(envelope, source, existing)
+                return
+            progress.recorded = True
+        if not progress.published:
+            await self._publisher.publish("CommandResult", result, key=result["session_id"])
+            progress.published = True
+            self._count(envelope, result)
+            if result["outcome"] != "DONE":
+                log.info(
+                    "command %s (%s) of %s ended %s %s: %s",
+                    result["command_id"],
+                    envelope["payload"][0],
+                    result["session_id"],
+                    result["outcome"],
+                    result["error_code"],
+                    result["detail"],
+                    extra={"command_id": result["command_id"], "session_id": result["session_id"]},
+                )
+        await self._ledger.mark_published(result["command_id"])
 
     async def _publish(self, result: dict[str, Any]) -> None:
         await self._publisher.publish("CommandResult", result, key=result["session_id"])

@@ -3,7 +3,13 @@ that readers such as the gateway import it cheaply."""
 
 from __future__ import annotations
 
-__all__ = ["TABLE_PREFIX", "table_index_key", "table_offsets_key", "table_row_key"]
+__all__ = [
+    "TABLE_PREFIX",
+    "table_index_key",
+    "table_offsets_key",
+    "table_row_key",
+    "table_writer_key",
+]
 
 TABLE_PREFIX = "wastream:table:"
 
@@ -19,3 +25,8 @@ def table_index_key(table: str, partition: int) -> str:
 
 def table_offsets_key(table: str) -> str:
     return f"{TABLE_PREFIX}{table}:offsets"
+
+
+def table_writer_key(table: str, writer: str) -> str:
+    """A live worker's marker (with a TTL): its absence tells the worker Redis lost its rows."""
+    return f"wastream:table-writer:{table}:{writer}"

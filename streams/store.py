@@ -12,6 +12,7 @@ sessions table is ``sessions``)::
                                                     object encoded; see streams.readers)
     wastream:table:{table}:index:{p}        SET     the keys of changelog partition p
     wastream:table:{table}:offsets          HASH    changelog partition -> last offset stored
+    wastream:table-writer:{table}:{worker}  STRING  "1" while the worker runs, TTL (see below)
     wastream:command:{command_id}           STRING  JSON terminal result (streams.ledger), TTL
     wastream:command-published:{command_id} STRING  "1" once the result is on Kafka, TTL
     wastream:command-started:{command_id}   STRING  set when execution first began, TTL
@@ -22,11 +23,18 @@ owns (reads never leave the process). The persisted offset advances when Kafka a
 changelog record; recovery seeks there, so a new owner replays only what Redis may have missed.
 Standby replicas are pointless with a shared store and are refused. A write Redis refuses is kept
 and retried with the next write, the changelog still carrying it.
+
+Redis may lose its data (a restart without persistence, a failover to an empty replica, a
+flush). Each worker renews a marker key every few seconds (:meth:`RedisStore.keep_present`);
+when the marker is gone, the worker writes every row it holds again, so the gateway finds the
+running sessions without waiting for their next change. The lost offsets only make the next
+owner of a partition replay more of the changelog.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -36,12 +44,21 @@ from faust.streams import current_event
 from faust.types import TP, EventT
 from redis.exceptions import RedisError
 
-from streams.keys import TABLE_PREFIX, table_index_key, table_offsets_key, table_row_key
+from streams.keys import (
+    TABLE_PREFIX,
+    table_index_key,
+    table_offsets_key,
+    table_row_key,
+    table_writer_key,
+)
 from wastream.partitioning import partition_for
 
 __all__ = ["TABLE_PREFIX", "RedisStore", "table_index_key", "table_offsets_key", "table_row_key"]
 
 log = logging.getLogger(__name__)
+
+#: Lifetime of a worker's marker key; :meth:`RedisStore.keep_present` must run more often.
+MARKER_TTL_S = 30
 
 
 class RedisStore(SerializedStore[Any, Any]):
@@ -53,6 +70,8 @@ class RedisStore(SerializedStore[Any, Any]):
         self._rows: dict[int, dict[bytes, bytes]] = {}
         self._partition_of: dict[bytes, int] = {}
         self._unsaved: dict[bytes, tuple[int, bytes | None]] = {}
+        self._marker = table_writer_key(self.table_name, uuid.uuid4().hex)
+        self._marked = False
 
     # -- the key/value surface Faust's SerializedStore builds on --------------------------------
 
@@ -152,6 +171,30 @@ class RedisStore(SerializedStore[Any, Any]):
         for tp in assigned:
             if tp.topic in topics and tp.partition not in self._rows:
                 self._load(tp.partition)
+
+    def keep_present(self) -> int:
+        """Renew this worker's marker; when Redis lost it (and so every row), write every row
+        held here again. Also retries rows a failed write left unsaved. Answers how many rows
+        were written again after a loss."""
+        try:
+            previous = self.client.set(self._marker, b"1", ex=MARKER_TTL_S, get=True)
+        except RedisError as exc:
+            log.warning("table %s: Redis unavailable: %s", self.table_name, exc)
+            return 0
+        rewritten = 0
+        if previous is None and self._marked:
+            for partition, rows in self._rows.items():
+                for key, value in rows.items():
+                    if key not in self._unsaved:
+                        self._unsaved[key] = (partition, value)
+                        rewritten += 1
+            log.warning(
+                "table %s: Redis lost its rows; writing %d rows again", self.table_name, rewritten
+            )
+        self._marked = True
+        if self._unsaved:
+            self._flush()
+        return rewritten
 
     # -- internals --------------------------------------------------------------------------------
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 import time
 
 import httpx
+import redis.asyncio as aioredis
 
+from gateway.sessions import owner_key
+from schemas.codec import AvroCodec
+from streams.readers import session_key
 from tests.gateway.support import auth, gateway_client, new_session_id
 from wastream.settings import Settings
 from wastream.stack import free_port
@@ -46,6 +50,47 @@ async def test_ownership(client: httpx.AsyncClient, gateway_settings: Settings) 
 
     response = await client.post(f"/v1/sessions/{sid}/messages", json=message, headers=acme)
     assert response.status_code == 202
+
+
+async def test_a_claim_redis_lost_comes_back_from_the_sessions_table(
+    client: httpx.AsyncClient, gateway_settings: Settings
+) -> None:
+    acme = auth(gateway_settings, "acme")
+    globex = auth(gateway_settings, "globex")
+    message = {"to": "4915112345678", "text": "hi"}
+    known, unknown = new_session_id("lost"), new_session_id("never")
+    for sid in (known, unknown):
+        response = await client.post("/v1/sessions", json={"session_id": sid}, headers=acme)
+        assert response.status_code == 202
+    snapshot = {
+        "session_id": known,
+        "tenant_id": "acme",
+        "state": "READY",
+        "desired": "RUNNING",
+        "pairing": "QR",
+        "updated_at": int(time.time() * 1000),
+    }
+    redis = aioredis.Redis.from_url(gateway_settings.redis_url)
+    try:
+        # The workers' table has a row for one session only; Redis then loses both claims.
+        await redis.set(session_key(known), AvroCodec().encode("SessionSnapshot", snapshot))
+        await redis.delete(owner_key(known), owner_key(unknown))
+
+        response = await client.get(f"/v1/sessions/{known}", headers=acme)
+        assert response.status_code == 200, response.text
+        assert response.json()["state"] == "READY"
+        await redis.delete(owner_key(known))
+        response = await client.post(f"/v1/sessions/{known}/messages", json=message, headers=globex)
+        assert response.status_code == 403, response.text
+        assert await redis.get(owner_key(known)) == b"acme"
+        response = await client.post(f"/v1/sessions/{known}/messages", json=message, headers=acme)
+        assert response.status_code == 202, response.text
+        # Without a row the session is unknown: its claim cannot come back.
+        response = await client.post(f"/v1/sessions/{unknown}/messages", json=message, headers=acme)
+        assert response.status_code == 404
+        assert await redis.get(owner_key(unknown)) is None
+    finally:
+        await redis.aclose()
 
 
 async def test_read_endpoints_answer_404_until_workers_write_state(

@@ -80,3 +80,27 @@ async def test_a_new_owner_loads_rows_and_offsets_from_redis(stream_settings: Se
         str(p).encode(): str(40 + p).encode() for p in range(4)
     }
     client.close()
+
+
+def test_rows_lost_by_redis_are_written_again(stream_settings: Settings) -> None:
+    name = f"t{uuid.uuid4().hex[:8]}"
+    store = _table(stream_settings, name).data
+    client = redis.Redis.from_url(stream_settings.redis_url)
+    keys = [f"s{i}".encode() for i in range(6)]
+    for key in keys:
+        store[key] = b"v-" + key
+    assert store.keep_present() == 0  # Redis has everything: nothing to write again
+    assert store.keep_present() == 0
+
+    # Redis loses every key of the table, the worker's marker included (an empty restart).
+    lost = list(client.scan_iter(match=f"*{name}*"))
+    assert len(lost) > len(keys)
+    client.delete(*lost)
+    assert client.get(table_row_key(name, keys[0])) is None
+
+    assert store.keep_present() == len(keys)
+    for key in keys:
+        assert client.get(table_row_key(name, key)) == b"v-" + key
+        assert key in client.smembers(table_index_key(name, partition_for(key, 4)))
+    assert store.keep_present() == 0
+    client.close()
