@@ -88,6 +88,7 @@ class WorkerRuntime:
             open_timeout_s=settings.session_start_timeout_s,
             restart_limit=settings.session_restart_limit,
             restart_window_s=settings.session_restart_window_s,
+            flap_limit=settings.session_flap_limit,
             restart_backoff=Backoff(
                 settings.session_restart_limit,
                 settings.session_restart_backoff_s,

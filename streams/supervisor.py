@@ -10,8 +10,9 @@ from the auth vault: no QR) and closes, after a vault snapshot, those whose part
 Self-healing: a browser that crashed (``FAILED`` with code ``PAGE_CRASHED``) is reported as
 ``DISCONNECTED`` and restarted on the same profile (the login is there: no QR) after a backoff;
 a session restarted more than ``restart_limit`` times within ``restart_window_s`` ends ``FAILED``
-instead of looping. ``LOGGED_OUT`` forgets the login (vault entry and profile); ``BANNED`` keeps
-the session out of every send (commands fail ``SESSION_BANNED``).
+instead of looping, and so does a session whose socket drops (READY → DISCONNECTED) more than
+``flap_limit`` times within that window. ``LOGGED_OUT`` forgets the login (vault entry and
+profile); ``BANNED`` keeps the session out of every send (commands fail ``SESSION_BANNED``).
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class RunningSession:
     phone: str | None = None
     sent_ids: dict[str, str] = field(default_factory=dict)  # hex message id -> command id
     restarts: deque[float] = field(default_factory=deque)  # monotonic times of restarts
+    disconnects: deque[float] = field(default_factory=deque)  # ... of READY -> DISCONNECTED
     restarting: bool = False
 
 
@@ -88,6 +90,8 @@ class SessionSupervisor:
         restart_limit, restart_window_s, restart_backoff: crashed browsers are restarted after
             ``restart_backoff.delay(n)``, at most ``restart_limit`` times within
             ``restart_window_s`` (``WASTREAM_SESSION_RESTART_*``).
+        flap_limit: disconnects of a READY session allowed within ``restart_window_s``; one
+            more and the session ends FAILED instead of reconnecting again.
     """
 
     def __init__(
@@ -109,6 +113,7 @@ class SessionSupervisor:
         restart_limit: int = 5,
         restart_window_s: float = 600.0,
         restart_backoff: Backoff | None = None,
+        flap_limit: int = 10,
     ) -> None:
         self.worker_id = worker_id
         self._factory = factory
@@ -125,6 +130,7 @@ class SessionSupervisor:
         self._open_timeout_s = open_timeout_s
         self._restart_limit = restart_limit
         self._restart_window_s = restart_window_s
+        self._flap_limit = flap_limit
         self._restart_backoff = restart_backoff or Backoff(restart_limit, 1.0, 30.0)
         self.sessions: dict[str, RunningSession] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -205,9 +211,12 @@ class SessionSupervisor:
                 await self._publish_state(running, "STOPPED", running.state, reason=reason)
 
     async def logout(self, session_id: str, tenant_id: str) -> None:
-        """Log the linked device out (when running) and forget its login everywhere."""
+        """Log the linked device out and forget its login everywhere. A session not running
+        is opened from its saved login first, so the phone loses the linked device too."""
         async with self._lock(session_id):
             running = self.sessions.pop(session_id, None)
+            if running is None:
+                running = await self._open_to_log_out(session_id, tenant_id)
             if running is not None:
                 try:
                     await running.session.logout()
@@ -222,6 +231,33 @@ class SessionSupervisor:
             )
             if running is not None:
                 await self._publish_state(running, "LOGGED_OUT", running.state, reason="logout")
+
+    async def _open_to_log_out(self, session_id: str, tenant_id: str) -> RunningSession | None:
+        """The stopped session opened from its saved login, quietly (its page events are not
+        published), so that it can log out; None when there is no login or it did not open."""
+        snapshot = self._snapshot(session_id)
+        if snapshot is None or not (snapshot["vault_version"] or snapshot["me"]):
+            return None
+        profile = self._profiles_dir / session_id
+        shutil.rmtree(profile, ignore_errors=True)
+        profile.mkdir(parents=True, exist_ok=True)
+        try:
+            if await self._vault.restore(session_id, profile) is None:
+                return None
+            session = self._factory(
+                session_id, profile_dir=profile, on_event=self._sink(session_id)
+            )
+        except Exception as exc:
+            log.warning("cannot open %s to log it out: %s", session_id, exc)
+            return None
+        running = RunningSession(session_id, tenant_id, session, profile, state="STOPPED")
+        try:
+            await asyncio.wait_for(session.open("QR", None), self._open_timeout_s)
+        except Exception as exc:
+            log.warning("cannot open %s to log it out: %s", session_id, exc)
+            await self._close_quietly(session)
+            return None
+        return running
 
     def require_ready(self, session_id: str) -> RunningSession:
         """The running, READY session; otherwise a failure saying why (transient while the
@@ -342,6 +378,21 @@ class SessionSupervisor:
     async def _on_state(self, running: RunningSession, event: StateChanged) -> None:
         previous, state = running.state, event.state
         reason = event.reason
+        if previous == "FAILED":
+            return  # given up: what the page still reports is moot
+        if state == "DISCONNECTED" and previous == "READY" and self._flapping(running):
+            running.state = "FAILED"
+            # Not awaited here: closing the session cancels the task delivering this event.
+            self._spawn(
+                self._give_up(
+                    running,
+                    f"disconnected {len(running.disconnects)} times within "
+                    f"{self._restart_window_s:.0f} s ({reason or 'socket lost'}); not "
+                    "reconnecting again",
+                    previous=previous,
+                )
+            )
+            return
         if state == "FAILED" and event.code in _RESTARTABLE:
             if running.restarting:
                 return  # the restart under way sees it fail and tries again
@@ -384,6 +435,15 @@ class SessionSupervisor:
         if state == "LOGGED_OUT":
             self._spawn(self._logged_out(running))
 
+    def _flapping(self, running: RunningSession) -> bool:
+        """Count one more disconnect; True once they are past the limit within the window."""
+        now = time.monotonic()
+        flaps = running.disconnects
+        flaps.append(now)
+        while flaps and now - flaps[0] > self._restart_window_s:
+            flaps.popleft()
+        return len(flaps) > self._flap_limit
+
     async def _restart(self, running: RunningSession) -> None:
         """Close the crashed browser and open the session again on its profile, with backoff;
         past the restart limit the session ends FAILED."""
@@ -422,9 +482,11 @@ class SessionSupervisor:
         finally:
             running.restarting = False
 
-    async def _give_up(self, running: RunningSession, detail: str) -> None:
+    async def _give_up(
+        self, running: RunningSession, detail: str, previous: str | None = None
+    ) -> None:
         log.warning("session %s FAILED: %s", running.session_id, detail)
-        previous, running.state = running.state, "FAILED"
+        previous, running.state = previous or running.state, "FAILED"
         await self._close_quietly(running.session)
         await self._update(
             running.session_id, running.tenant_id, set={"state": "FAILED", "last_error": detail}

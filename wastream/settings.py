@@ -167,8 +167,17 @@ class Settings(BaseSettings):
         description="worker: browser restarts of a crashed session allowed within "
         "`session_restart_window_s`; one more and the session ends FAILED",
     )
+    session_flap_limit: int = Field(
+        10,
+        ge=0,
+        description="worker: disconnects of a READY session allowed within "
+        "`session_restart_window_s`; one more and the session ends FAILED instead of "
+        "reconnecting again",
+    )
     session_restart_window_s: float = Field(
-        600.0, gt=0, description="worker: the window in which a session's restarts are counted"
+        600.0,
+        gt=0,
+        description="worker: the window in which a session's restarts and disconnects are counted",
     )
     session_restart_backoff_s: float = Field(
         1.0, gt=0, description="worker: pause before a crashed session's first restart; doubles"

@@ -39,6 +39,10 @@ __all__ = [
 
 #: Sessions linked up front and shared by the scenarios (each a browser on the worker).
 FLEET_SESSIONS = 4
+#: Disconnects of a READY session the workers allow within the window before it ends FAILED.
+FLAP_LIMIT = 3
+#: The environment of every worker of the fleet (besides the end-to-end defaults).
+WORKER_ENV = {"WASTREAM_SESSION_FLAP_LIMIT": str(FLAP_LIMIT)}
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -71,7 +75,7 @@ def chaos_report() -> Callable[..., str]:
 
 @pytest.fixture(scope="session")
 async def fleet(pipeline: Pipeline, start_worker: Callable[..., Worker]) -> AsyncIterator[Fleet]:
-    worker = start_worker("chaos-w1")
+    worker = start_worker("chaos-w1", **WORKER_ENV)
     await worker.wait_log("Worker ready", timeout_s=120)
     linked: list[Linked] = []
     for n in range(FLEET_SESSIONS):
@@ -79,6 +83,6 @@ async def fleet(pipeline: Pipeline, start_worker: Callable[..., Worker]) -> Asyn
         peer = await pipeline.account(f"Peer {n}")
         linked.append(Linked(new_id(f"chaos{n}"), me, peer))
     await asyncio.gather(*(pipeline.link(s.session_id, s.me, timeout_s=120) for s in linked))
-    shared = Fleet(worker, linked, start_worker)
+    shared = Fleet(worker, linked, start_worker, WORKER_ENV)
     yield shared
     shared.worker.stop()

@@ -60,6 +60,7 @@ class Fleet:
     worker: Worker
     sessions: list[Linked]
     start_worker: Callable[..., Worker]
+    worker_env: dict[str, str] = field(default_factory=dict)
     generation: int = 1
 
     async def replace_worker(self, *, kill: bool) -> Worker:
@@ -70,7 +71,7 @@ class Fleet:
         else:
             self.worker.stop()
         self.generation += 1
-        self.worker = self.start_worker(f"chaos-w{self.generation}")
+        self.worker = self.start_worker(f"chaos-w{self.generation}", **self.worker_env)
         return self.worker
 
 

@@ -539,9 +539,15 @@ async def test_stop_fails_later_commands_and_logout_forgets_the_login(
     await _snapshot(redis_client, sid, lambda s: s["state"] == "READY")
     assert pipeline.topics.states(sid).count("SCAN_QR") == scans
 
+    # Stopped, then logged out: opened from the vault once more so the phone unlinks it.
+    await pipeline.done(linked.path("/stop"), {})
+    await _snapshot(redis_client, sid, lambda s: s["state"] == "STOPPED")
+    assert len((await pipeline.phone.account(linked.me))["devices"]) == 1
+    scans = pipeline.topics.states(sid).count("SCAN_QR")
     await pipeline.done(linked.path("/logout"), {})
     await pipeline.topics.session_event(sid, "LOGGED_OUT")
     assert (await pipeline.phone.account(linked.me))["devices"] == []
+    assert pipeline.topics.states(sid).count("SCAN_QR") == scans
     assert await redis_client.exists(f"wa:vault:{sid}") == 0
     snapshot = await _snapshot(redis_client, sid, lambda s: s["state"] == "LOGGED_OUT")
     assert (snapshot["desired"], snapshot["vault_version"]) == ("STOPPED", 0)
