@@ -1,11 +1,7 @@
-"""``kill -9`` of the worker in the middle of a broadcast and of a stream of sends over several
-sessions: a fresh worker takes over (logins from the vault, no QR), and afterwards every
-recipient has exactly one copy of the broadcast, every send is in its inbox once, and every
+"""``kill -9`` of the worker in the middle of a 200-recipient broadcast and of a stream of 500
+sends over 20 sessions: a fresh worker takes over (logins from the vault, no QR), and afterwards
+every recipient has exactly one copy of the broadcast, every send is in its inbox once, and every
 command has exactly one terminal result.
-
-Scaled to two busy cores: the issue's figures are a 200-recipient broadcast and 500 sends over
-20 sessions; one worker here runs the fleet's sessions (a browser each), so the run uses
-:data:`RECIPIENTS` recipients and :data:`SENDS` sends over the fleet's other sessions.
 """
 
 from __future__ import annotations
@@ -18,21 +14,36 @@ from collections.abc import Callable
 import pytest
 
 from connectors.whatsapp import message_id_for
-from tests.chaos.support import Fleet, Sent, publish_sends, send_envelope, tally
+from tests.chaos.support import Fleet, Linked, Sent, publish_sends, send_envelope, tally
 from tests.e2e.support import Pipeline, kind_is
-from tests.streams.support import envelope
+from tests.streams.support import envelope, new_id
 from wastream.settings import Settings
 
-pytestmark = [pytest.mark.chaos, pytest.mark.timeout(420)]
+pytestmark = [pytest.mark.chaos, pytest.mark.timeout(900)]
 
-RECIPIENTS = 100
-SENDS = 150
+RECIPIENTS = 200
+SENDS = 500
+#: Sessions the sends are spread over: the fleet's others plus sessions linked for this test.
+SENDERS = 20
+
+
+async def _senders(pipeline: Pipeline, fleet: Fleet) -> list[Linked]:
+    """The fleet's sessions but the first, and new ones linked up to :data:`SENDERS`."""
+    extra = [
+        Linked(new_id(f"kill{n}"), await pipeline.account(f"K{n}"), await pipeline.account(f"P{n}"))
+        for n in range(SENDERS - (len(fleet.sessions) - 1))
+    ]
+    for start in range(0, len(extra), 6):  # a few at a time: each is a browser starting
+        batch = extra[start : start + 6]
+        await asyncio.gather(*(pipeline.link(s.session_id, s.me, timeout_s=180) for s in batch))
+    return [*fleet.sessions[1:], *extra]
 
 
 async def test_worker_killed_mid_broadcast_and_mid_sends(
     pipeline: Pipeline, fleet: Fleet, e2e_settings: Settings, chaos_report: Callable[..., str]
 ) -> None:
-    caster, *senders = fleet.sessions
+    caster = fleet.sessions[0]
+    senders = await _senders(pipeline, fleet)
     recipients = [await pipeline.account(f"R{i}") for i in range(RECIPIENTS)]
     broadcast = envelope(
         caster.session_id,
@@ -46,23 +57,23 @@ async def test_worker_killed_mid_broadcast_and_mid_sends(
     started = time.monotonic()
     publish_sends(e2e_settings, [broadcast, *sends])
 
-    # Kill once a quarter of the broadcast is out.
+    # Kill once a quarter of the sends has a result and the broadcast is under way.
     ids = {message_id_for(bid, i) for i in range(RECIPIENTS)}
+    send_ids = {str(e["command_id"]) for e in sends}
     deadline = started + 120
     while True:
+        await pipeline.topics.results.settle(0.3)
+        stream_done = len(
+            {
+                v[1]["command_id"]
+                for *_, v in pipeline.topics.results.records
+                if kind_is("CommandResult")(v)
+            }
+            & send_ids
+        )
         out = sum(1 for m in await pipeline.inbox(caster.me) if m["id"] in ids)
-        if out >= RECIPIENTS // 4 or time.monotonic() > deadline:
+        if (stream_done >= SENDS // 4 and out > 0) or time.monotonic() > deadline:
             break
-        await asyncio.sleep(0.3)
-    await pipeline.topics.results.settle(0.3)
-    stream_done = len(
-        {
-            v[1]["command_id"]
-            for *_, v in pipeline.topics.results.records
-            if kind_is("CommandResult")(v)
-        }
-        & {str(e["command_id"]) for e in sends}
-    )
     before = len(pipeline.topics.sessions.records)
     killed_at = time.monotonic()
     worker = await fleet.replace_worker(kill=True)
@@ -95,7 +106,7 @@ async def test_worker_killed_mid_broadcast_and_mid_sends(
         v[1]["state"]
         for *_, v in pipeline.topics.sessions.records[before:]
         if kind_is("SessionEvent")(v)
-        and v[1]["session_id"] in {s.session_id for s in fleet.sessions}
+        and v[1]["session_id"] in {s.session_id for s in [caster, *senders]}
     ]
     chaos_report(
         "kill9-broadcast",
@@ -121,7 +132,8 @@ async def test_worker_killed_mid_broadcast_and_mid_sends(
         done_at_kill=stream_done,
         run_s=round(time.monotonic() - started, 1),
     )
-    assert RECIPIENTS // 4 <= out < RECIPIENTS, out
+    assert 0 < out < RECIPIENTS, out
+    assert SENDS // 4 <= stream_done < SENDS, stream_done
     assert len(cast) == 1, [v[1]["outcome"] for v in cast]
     assert cast[0][1]["outcome"] == "DONE", cast[0][1]
     assert copies == {1: RECIPIENTS}, copies
