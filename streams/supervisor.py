@@ -508,15 +508,48 @@ class SessionSupervisor:
     # -- internals -----------------------------------------------------------------------------
 
     async def _resume(self, snapshot: dict[str, Any]) -> None:
-        try:
-            await self.start(
-                snapshot["session_id"],
-                snapshot["tenant_id"],
-                pairing=snapshot["pairing"],
-                phone=snapshot["phone"],
-            )
-        except Exception as exc:
-            log.warning("session %s did not resume: %s", snapshot["session_id"], exc)
+        """Start a session this worker took over; a transient failure (a slow browser start,
+        Redis or Kafka briefly away) is retried with backoff, up to ``restart_limit`` times,
+        while the session is still wanted here."""
+        session_id = snapshot["session_id"]
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                await self.start(
+                    session_id,
+                    snapshot["tenant_id"],
+                    pairing=snapshot["pairing"],
+                    phone=snapshot["phone"],
+                )
+                return
+            except PermanentFailure as exc:
+                log.warning("session %s did not resume: %s", session_id, exc)
+                return
+            except Exception as exc:
+                if attempt > self._restart_limit or not self._wanted_here(session_id):
+                    log.warning(
+                        "session %s did not resume after %d attempts: %s", session_id, attempt, exc
+                    )
+                    return
+                delay = self._restart_backoff.delay(attempt)
+                log.warning(
+                    "session %s did not resume (%s); retrying in %.1f s", session_id, exc, delay
+                )
+                await asyncio.sleep(delay)
+                if not self._wanted_here(session_id):
+                    return
+
+    def _wanted_here(self, session_id: str) -> bool:
+        """Desired RUNNING, on a partition this worker owns, and not running already."""
+        snapshot = self._snapshot(session_id)
+        running = self.sessions.get(session_id)
+        return (
+            snapshot is not None
+            and snapshot["desired"] == "RUNNING"
+            and partition_for(session_id, self._partitions) in self._owned()
+            and (running is None or running.state in _FINISHED)
+        )
 
     async def _save(self, running: RunningSession) -> None:
         version = int(time.time() * 1000)
