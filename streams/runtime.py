@@ -89,6 +89,7 @@ class WorkerRuntime:
             restart_limit=settings.session_restart_limit,
             restart_window_s=settings.session_restart_window_s,
             flap_limit=settings.session_flap_limit,
+            open_concurrency=settings.session_open_concurrency,
             restart_backoff=Backoff(
                 settings.session_restart_limit,
                 settings.session_restart_backoff_s,

@@ -92,6 +92,8 @@ class SessionSupervisor:
             ``restart_window_s`` (``WASTREAM_SESSION_RESTART_*``).
         flap_limit: disconnects of a READY session allowed within ``restart_window_s``; one
             more and the session ends FAILED instead of reconnecting again.
+        open_concurrency: sessions whose browsers open at the same time; the others wait
+            their turn (``open_timeout_s`` counts from their turn).
     """
 
     def __init__(
@@ -114,6 +116,7 @@ class SessionSupervisor:
         restart_window_s: float = 600.0,
         restart_backoff: Backoff | None = None,
         flap_limit: int = 10,
+        open_concurrency: int = 4,
     ) -> None:
         self.worker_id = worker_id
         self._factory = factory
@@ -135,6 +138,9 @@ class SessionSupervisor:
         self.sessions: dict[str, RunningSession] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        # Browsers opening at once: a takeover starts many sessions together, and launching
+        # them all at the same moment only makes every one of them slower.
+        self._open_slots = asyncio.Semaphore(open_concurrency)
 
     # -- commands ------------------------------------------------------------------------------
 
@@ -186,7 +192,7 @@ class SessionSupervisor:
             await self._update(session_id, tenant_id, set=changes)
             await self._publish_state(running, "STARTING", None, reason="starting")
             try:
-                await asyncio.wait_for(session.open(pairing, phone), self._open_timeout_s)
+                await self._open(session, pairing, phone)
             except Exception as exc:
                 self.sessions.pop(session_id, None)
                 await self._close_quietly(session)
@@ -252,7 +258,7 @@ class SessionSupervisor:
             return None
         running = RunningSession(session_id, tenant_id, session, profile, state="STOPPED")
         try:
-            await asyncio.wait_for(session.open("QR", None), self._open_timeout_s)
+            await self._open(session, "QR", None)
         except Exception as exc:
             log.warning("cannot open %s to log it out: %s", session_id, exc)
             await self._close_quietly(session)
@@ -435,6 +441,13 @@ class SessionSupervisor:
         if state == "LOGGED_OUT":
             self._spawn(self._logged_out(running))
 
+    async def _open(
+        self, session: BrowserSession, pairing: Literal["QR", "CODE"], phone: str | None
+    ) -> None:
+        """Open the browser session when a slot is free, within ``open_timeout_s``."""
+        async with self._open_slots:
+            await asyncio.wait_for(session.open(pairing, phone), self._open_timeout_s)
+
     def _flapping(self, running: RunningSession) -> bool:
         """Count one more disconnect; True once they are past the limit within the window."""
         now = time.monotonic()
@@ -467,10 +480,7 @@ class SessionSupervisor:
                     await self._close_quietly(running.session)
                     log.info("restarting the browser of %s", session_id)
                     try:
-                        await asyncio.wait_for(
-                            running.session.open(running.pairing, running.phone),
-                            self._open_timeout_s,
-                        )
+                        await self._open(running.session, running.pairing, running.phone)
                         return
                     except Exception as exc:
                         failure = classify(exc)

@@ -167,6 +167,12 @@ class Settings(BaseSettings):
         description="worker: browser restarts of a crashed session allowed within "
         "`session_restart_window_s`; one more and the session ends FAILED",
     )
+    session_open_concurrency: int = Field(
+        4,
+        ge=1,
+        description="worker: session browsers opening at the same time (a worker taking over "
+        "many sessions starts them this many at a time)",
+    )
     session_flap_limit: int = Field(
         10,
         ge=0,

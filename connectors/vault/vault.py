@@ -52,7 +52,8 @@ class AuthVault:
             if blob is None:
                 return None
             log.info(
-                "login restored from the backup topic",
+                "login of %s restored from the backup topic",
+                session_id,
                 extra={"session_id": session_id, "version": blob.version},
             )
             await self._store.put(blob)

@@ -81,3 +81,5 @@ async def test_a_flapping_session_ends_failed_instead_of_looping(
     assert counts.duplicated == 0, counts.problems
     assert counts.lost == 0, counts.problems
     assert not [m for m in await pipeline.inbox(peer) if m["text"] == "after failing"]
+    # Stopped, so that the workers of later scenarios do not start it again.
+    await pipeline.done(linked.path("/stop"), {})

@@ -134,3 +134,5 @@ async def test_an_account_past_its_limits_is_banned_without_a_storm(
     assert counts.outcomes["DONE"] == 3, counts.problems
     assert counts.outcomes["FAILED"] == len(commands) - 3, counts.problems
     assert len(inbox) == 3, inbox
+    # Stopped, so that the workers of later scenarios do not start it again.
+    await pipeline.done(linked.path("/stop"), {})

@@ -87,7 +87,7 @@ async def test_worker_killed_mid_broadcast_and_mid_sends(
         )
         for i, e in enumerate(sends)
     ]
-    counts = await tally(pipeline, sent, timeout_s=180)
+    counts = await tally(pipeline, sent, timeout_s=300)
     cast = await pipeline.topics.results.wait_for(
         kind_is("CommandResult", command_id=bid), timeout_s=120
     )
