@@ -682,7 +682,15 @@
       requireMe();
       const out = {};
       for (const jid of a.jids) {
-        const found = await M.QueryExists.queryWidExists(wid(jid));
+        let found;
+        try {
+          found = await M.QueryExists.queryWidExists(wid(jid));
+        } catch (err) {
+          // A JID the server refuses as malformed is no account: it must not fail the others.
+          const e = errorOf(err);
+          if (e.code !== 'INVALID_REQUEST') throw e;
+          found = null;
+        }
         out[jid] = found && found.wid ? jidOf(found.wid) : '';
       }
       return out;

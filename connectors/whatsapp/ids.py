@@ -10,7 +10,8 @@ from connectors.whatsapp.exceptions import Codes, PermanentError
 
 __all__ = ["MessageKey", "chat_jid", "message_id_for", "parse_key", "user_jid"]
 
-_DIGITS = re.compile(r"^[1-9]\d{4,19}$")
+# ASCII digits: ``\d`` would also take the digits of other scripts (Arabic-Indic, fullwidth…).
+_DIGITS = re.compile(r"^[1-9][0-9]{4,19}$")
 _JID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.:_-]{0,127}@(c\.us|g\.us|lid|broadcast|newsletter)$")
 _WEB_PREFIX = "3EB0"
 

@@ -119,7 +119,7 @@ class WhatsAppSession(SessionOperations):
             raise PermanentError(Codes.INVALID_REQUEST, f"unknown pairing {pairing!r}")
         if pairing == "CODE":
             digits = (phone or "").lstrip("+")
-            if not digits.isdigit() or not 5 <= len(digits) <= 20:
+            if not (digits.isascii() and digits.isdigit()) or not 5 <= len(digits) <= 20:
                 raise PermanentError(
                     Codes.INVALID_RECIPIENT, "pairing by code needs the phone number (digits)"
                 )

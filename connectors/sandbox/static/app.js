@@ -156,6 +156,11 @@ function sendText(chat, text) {
   });
 }
 
+// A chat's preview shows the start of its last message: laying out a whole long text (up to
+// 65,536 characters of mixed scripts) at every render would stall the page for seconds.
+const PREVIEW_CHARS = 200;
+const clip = (text, max) => (text.length <= max ? text : Array.from(text.slice(0, 2 * max)).slice(0, max).join('') + '…');
+
 function sidebar() {
   const chats = Chat.getModelsArray().sort((a, b) => (b.t || 0) - (a.t || 0));
   const mine = me();
@@ -181,7 +186,8 @@ function sidebar() {
     h('input', { name: 'members', id: 'new-group-members', placeholder: 'numbers' }), h('button', { type: 'submit', id: 'create-group' }, 'Create')),
     h('ul', { class: 'chat-list' }, chats.map(chat => {
       const last = chat.msgs.last();
-      const preview = !last ? '' : last.type === 'gp2' ? systemText(last) : last.type === 'chat' ? last.body : `[${last.type}] ${last.caption || ''}`;
+      const text = !last ? '' : last.type === 'gp2' ? systemText(last) : last.type === 'chat' ? last.body : `[${last.type}] ${last.caption || ''}`;
+      const preview = clip(text, PREVIEW_CHARS);
       return h('li', { 'data-chat': chat.id._serialized, class: chat.id._serialized === ui.chat ? 'active' : '', onclick: () => openChat(chat.id._serialized) },
         h('div', { class: 'avatar' }, (chat.name || '?').replace(/^\+/, '')[0]),
         h('div', { class: 'grow', style: 'min-width:0;flex:1' }, h('div', { class: 'name' }, chat.name), h('div', { class: 'last' }, last && last.id.fromMe ? tick(last.ack) : '', ' ', preview)),

@@ -36,7 +36,20 @@ def test_chat_jids(given: str, expected: str) -> None:
     assert chat_jid(given) == expected
 
 
-@pytest.mark.parametrize("given", ["", "abc", "0123", "1555@x.com", "15550001111@", "@c.us"])
+@pytest.mark.parametrize(
+    "given",
+    [
+        "",
+        "abc",
+        "0123",
+        "1555@x.com",
+        "15550001111@",
+        "@c.us",
+        # digits of other scripts (Arabic-Indic, fullwidth) are no phone number
+        "1\u0665\u0665\u0665\u0660\u0660\u0660\u0661\u0661\u0661\u0661",
+        "1\uff15\uff15\uff15\uff10\uff10\uff10\uff11\uff11\uff11\uff11@c.us",
+    ],
+)
 def test_bad_recipients(given: str) -> None:
     with pytest.raises(PermanentError) as caught:
         chat_jid(given)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import struct
 import zlib
 from dataclasses import dataclass
@@ -272,6 +273,29 @@ async def test_check_numbers(chat: Chat) -> None:
         "nonsense": "",
         chat.me: f"{chat.me}@c.us",
     }
+
+
+async def test_a_malformed_jid_does_not_fail_the_other_checks(chat: Chat) -> None:
+    # The network refuses these as malformed; they used to fail the whole check.
+    found = await chat.session.check_numbers([chat.peer, "0@c.us", "a_b@c.us", "x@lid"])
+    assert found == {chat.peer: f"{chat.peer}@c.us", "0@c.us": "", "a_b@c.us": "", "x@lid": ""}
+
+
+async def test_a_long_text_of_mixed_scripts_goes_out_promptly(
+    chat: Chat, phone: PhoneClient
+) -> None:
+    # The sandbox page laid such a text out whole in its chat list at every render: the page
+    # stalled for longer than a send may take.
+    scripts = (0x41, 0x3B1, 0x430, 0x627, 0x5D0, 0x915, 0xE01, 0x4E00, 0xAC00, 0x1F600, 0x20000)
+    text = "".join(chr(scripts[i % 11] + (i // 11) % 24) for i in range(65_536))
+    async with asyncio.timeout(10):
+        await send(chat, text, "cmd-long-mixed")
+        await send(chat, "after the long one", "cmd-after-long")
+
+    inbox = {m["id"]: m["text"] for m in await phone.inbox(chat.peer, chat.me)}
+    assert inbox[message_id_for("cmd-long-mixed")] == text
+    assert inbox[message_id_for("cmd-after-long")] == "after the long one"
+    assert chat.session.state == "READY"
 
 
 async def test_inbound_media_is_reported_with_its_metadata(chat: Chat, phone: PhoneClient) -> None:
