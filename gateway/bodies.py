@@ -1,13 +1,14 @@
 """Request bodies of the command endpoints: strict pydantic models, unknown fields refused.
 
 Validation takes a context ``{"max_recipients": int, "max_media_bytes": int}`` (from the
-settings); the models also give the JSON Schemas of the OpenAPI document. Every command body
-may carry ``ttl_s``, which shortens the command's time to live (never lengthens it).
+settings); the models also give the JSON Schemas of the OpenAPI document, the rules that tie
+fields together (``oneOf``, ``if``/``then``) included. Every command body may carry ``ttl_s``,
+which shortens the command's time to live (never lengthens it).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -15,6 +16,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -22,12 +24,16 @@ from pydantic_core import PydanticCustomError
 
 from gateway.problems import Problem
 from gateway.validation import (
+    GROUP_JID_SCHEMA,
     MEDIA_TOO_LARGE,
+    SESSION_ID_SCHEMA,
+    MediaData,
     Phone,
     Recipient,
     Text,
     User,
     check_session_id,
+    integral,
 )
 
 __all__ = [
@@ -55,7 +61,7 @@ def _session_id(value: str) -> str:
         raise PydanticCustomError("session_id", exc.detail) from None
 
 
-SessionId = Annotated[str, AfterValidator(_session_id)]
+SessionId = Annotated[str, AfterValidator(_session_id), WithJsonSchema(SESSION_ID_SCHEMA)]
 MessageId = Annotated[str, Field(min_length=1, max_length=256)]
 Subject = Annotated[str, Field(min_length=1, max_length=100)]
 
@@ -71,6 +77,21 @@ def _check_count(values: list[str], info: ValidationInfo) -> list[str]:
     return values
 
 
+# Patterns read the same by the models' regex engine and by ECMA-262, the dialect of JSON
+# Schema: no \s or \w, which differ between the two (U+0085 is a space to one only, "é" a word
+# character to one only). _SPACE is Unicode's White_Space, the models' \s.
+_SPACE = r"\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_URL = rf"^https?://[^{_SPACE}/]+[^{_SPACE}]*$"
+_MIMETYPE = r"^[A-Za-z0-9_.+-]+/[A-Za-z0-9_.+-]+$"
+
+
+def _present(name: str, kind: str, *absent: str) -> dict[str, Any]:
+    """The JSON Schema of an object whose ``name`` is a ``kind`` (given, not null) and whose
+    ``absent`` fields are missing or null."""
+    properties = {name: {"type": kind}} | {other: {"type": "null"} for other in absent}
+    return {"required": [name], "properties": properties}
+
+
 class CommandBody(BaseModel):
     """Fields every command body may carry."""
 
@@ -82,12 +103,24 @@ class CommandBody(BaseModel):
         None, ge=1, description="seconds the command stays valid; shortens the default"
     )
 
+    # Every integer field of every body, whichever model has it.
+    _integers = field_validator(
+        "ttl_s", "pace_ms", "since", "limit", mode="before", check_fields=False
+    )(integral)
+
 
 class EmptyBody(CommandBody):
     """A command without fields (stop, logout, group invite, leave group)."""
 
 
 class CreateSessionBody(CommandBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"required": ["pairing"], "properties": {"pairing": {"const": "code"}}},
+            "then": _present("phone", "string"),
+        }
+    )
+
     session_id: SessionId
     pairing: Literal["qr", "code"] = "qr"
     phone: Phone | None = Field(None, description="the account's phone; required for 'code'")
@@ -104,13 +137,20 @@ class CreateSessionBody(CommandBody):
 class MediaBody(BaseModel):
     """A media attachment: from a URL or inline (base64) bytes, exactly one of them."""
 
-    model_config = CommandBody.model_config
+    model_config = ConfigDict(
+        **CommandBody.model_config,
+        json_schema_extra={
+            "oneOf": [_present("url", "string", "data"), _present("data", "string", "url")]
+        },
+    )
 
     kind: Literal["image", "video", "audio", "document"]
-    mimetype: str | None = Field(None, min_length=3, max_length=255, pattern=r"^[\w.+-]+/[\w.+-]+$")
+    mimetype: str | None = Field(None, min_length=3, max_length=255, pattern=_MIMETYPE)
     filename: str | None = Field(None, min_length=1, max_length=255)
-    url: str | None = Field(None, min_length=8, max_length=4096, pattern=r"^https?://[^\s/]+\S*$")
-    data: bytes | None = Field(None, description="the media bytes, base64 (standard or URL-safe)")
+    url: str | None = Field(None, min_length=8, max_length=4096, pattern=_URL)
+    data: MediaData | None = Field(
+        None, description="the media bytes, base64 (standard or URL-safe)"
+    )
 
     @field_validator("data")
     @classmethod
@@ -135,6 +175,15 @@ class MediaBody(BaseModel):
 
 class _Content(CommandBody):
     """Text or media, exactly one; a caption only with media."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                _present("text", "string", "media", "caption"),
+                _present("media", "object", "text"),
+            ]
+        }
+    )
 
     text: Text | None = None
     media: MediaBody | None = None
@@ -191,6 +240,12 @@ class ParticipantsBody(CommandBody):
 
 
 class GroupInfoBody(CommandBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [_present("subject", "string"), _present("description", "string")]
+        }
+    )
+
     subject: Subject | None = None
     description: str | None = Field(None, max_length=2048)
 
@@ -211,6 +266,13 @@ class BroadcastBody(_Content):
 
 
 class ScrapeBody(CommandBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"required": ["kind"], "properties": {"kind": {"const": "group_members"}}},
+            "then": {"required": ["chat"], "properties": {"chat": GROUP_JID_SCHEMA}},
+        }
+    )
+
     kind: Literal["chats", "contacts", "group_members", "messages"]
     chat: Recipient | None = Field(None, description="the chat (a group for group_members)")
     since: int | None = Field(None, ge=0, le=2**63 - 1, description="milliseconds since the epoch")

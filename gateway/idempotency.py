@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -26,6 +27,7 @@ from gateway.exceptions import BackendUnavailableError
 from gateway.problems import Problem
 
 __all__ = [
+    "IDEMPOTENCY_KEY_SCHEMA",
     "IDEMPOTENCY_LUA",
     "IdempotencyClaim",
     "IdempotencyStore",
@@ -33,6 +35,14 @@ __all__ = [
 ]
 
 _KEY = re.compile(r"[\x21-\x7e]{1,255}")
+
+# The header's JSON Schema in the OpenAPI document: exactly what parse_idempotency_key accepts.
+IDEMPOTENCY_KEY_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 255,
+    "pattern": f"^{_KEY.pattern}$",
+}
 
 # idem_held(key, hash) -> code or nil, the held command id (or nil), the key's remaining ms.
 IDEMPOTENCY_LUA = """

@@ -8,7 +8,9 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 from gateway.bodies import BODY_MODELS, EmptyBody
-from gateway.endpoints import COMMAND_ENDPOINTS, READ_ENDPOINTS
+from gateway.endpoints import COMMAND_ENDPOINTS, READ_ENDPOINTS, ReadEndpoint
+from gateway.idempotency import IDEMPOTENCY_KEY_SCHEMA
+from gateway.validation import COMMAND_ID_SCHEMA, GROUP_JID_SCHEMA, SESSION_ID_SCHEMA
 from wastream.settings import Settings
 
 __all__ = ["openapi_document"]
@@ -55,10 +57,21 @@ _PROBLEMS = {
     "429": "Rate limit exceeded (see Retry-After)",
     "503": "Kafka or Redis unavailable (see Retry-After)",
 }
+_READ_PROBLEMS = {
+    "404": "The session was never created, or what is asked is not known yet",
+    "409": "The session shows no QR code now (its state says why)",
+}
 _PATH_PARAMETERS = {
-    "sid": "the session id",
-    "gid": "the group JID, `<id>@g.us`",
-    "command_id": "the command id",
+    "sid": ("the session id", SESSION_ID_SCHEMA),
+    "gid": ("the group JID, `<id>@g.us`", GROUP_JID_SCHEMA),
+    "command_id": ("the command id", COMMAND_ID_SCHEMA),
+}
+_QR_FORMAT = {
+    "name": "format",
+    "in": "query",
+    "required": False,
+    "description": "`png` (the default) for an image, `text` for the QR code's payload",
+    "schema": {"type": "string", "enum": ["png", "text"], "default": "png"},
 }
 
 
@@ -76,9 +89,9 @@ def _parameters(path: str, command: bool) -> list[dict[str, Any]]:
             "in": "path",
             "required": True,
             "description": description,
-            "schema": {"type": "string"},
+            "schema": schema,
         }
-        for name, description in _PATH_PARAMETERS.items()
+        for name, (description, schema) in _PATH_PARAMETERS.items()
         if "{" + name + "}" in path
     ]
     if command:
@@ -88,7 +101,7 @@ def _parameters(path: str, command: bool) -> list[dict[str, Any]]:
                 "in": "header",
                 "required": False,
                 "description": "the same key within the TTL returns the same command_id",
-                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                "schema": IDEMPOTENCY_KEY_SCHEMA,
             },
             {
                 "name": "traceparent",
@@ -99,6 +112,29 @@ def _parameters(path: str, command: bool) -> list[dict[str, Any]]:
             },
         ]
     return parameters
+
+
+def _read_operation(read: ReadEndpoint) -> dict[str, Any]:
+    parameters = _parameters(read.path, command=False)
+    content: dict[str, Any] = {"application/json": {}}
+    problems = ["401", "403", "404", "422", "503"]
+    if read.path.endswith("/qr"):
+        parameters.append(_QR_FORMAT)
+        content = {"image/png": {}, "text/plain": {"schema": {"type": "string"}}}
+        problems.append("409")
+    return {
+        "summary": read.summary,
+        "operationId": f"get{read.path}".replace("/", "_"),
+        "security": [{"bearer": ["sessions:read"]}],
+        "parameters": parameters,
+        "responses": {
+            "200": {"description": read.summary, "content": content},
+            **{
+                status: _problem(_READ_PROBLEMS.get(status, _PROBLEMS[status]))
+                for status in problems
+            },
+        },
+    }
 
 
 def openapi_document(settings: Settings) -> dict[str, Any]:
@@ -138,19 +174,7 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
         }
         paths.setdefault(endpoint.path, {})[endpoint.method.lower()] = operation
     for read in READ_ENDPOINTS:
-        paths.setdefault(read.path, {})["get"] = {
-            "summary": read.summary,
-            "operationId": f"get{read.path}".replace("/", "_"),
-            "security": [{"bearer": ["sessions:read"]}],
-            "parameters": _parameters(read.path, command=False),
-            "responses": {
-                "200": {"description": read.summary, "content": {"application/json": {}}},
-                **{
-                    status: _problem(_PROBLEMS[status])
-                    for status in ("401", "403", "404", "422", "503")
-                },
-            },
-        }
+        paths.setdefault(read.path, {})["get"] = _read_operation(read)
     for path, summary, media in (
         ("/healthz", "The process answers", "application/json"),
         ("/readyz", "Kafka and Redis answer (else 503)", "application/json"),
@@ -165,6 +189,10 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                 "responses": {"200": {"description": summary, "content": {media: {}}}},
             }
         }
+    paths["/readyz"]["get"]["responses"]["503"] = {
+        "description": "Kafka or Redis does not answer (see Retry-After)",
+        "content": {"application/json": {}},
+    }
     return {
         "openapi": "3.1.0",
         "info": {

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-import re
 import time
 from typing import Any
 
@@ -33,13 +32,12 @@ from gateway.intake import parse_body, request_headers
 from gateway.problems import Problem, problem_of, problem_response
 from gateway.services import Services
 from gateway.state import GatewayState
-from gateway.validation import check_group_id, check_session_id
+from gateway.validation import check_command_id, check_group_id, check_session_id
 
 __all__ = ["CommandHandler", "ReadHandler", "api_routes"]
 
 logger = logging.getLogger(__name__)
 
-_COMMAND_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _BUSY_POLL_S = 0.02
 
 
@@ -243,9 +241,7 @@ class ReadHandler:
         principal = state.principal(request.headers.get("authorization"), "sessions:read")
         params = request.path_params
         if "command_id" in params:
-            command_id = params["command_id"]
-            if _COMMAND_ID.fullmatch(command_id) is None:
-                raise Problem(422, "a command id is a lowercase UUID", field="command_id")
+            command_id = check_command_id(params["command_id"])
             services = state.require_services()
             result = await services.reader.command(principal.tenant, command_id)
             if result is None:

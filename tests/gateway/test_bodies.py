@@ -55,6 +55,8 @@ TEXT = {"to": "4915112345678", "text": "hello"}
         (SID + "/messages", {**TEXT, "mentions": ["120363012345678901@g.us"]}, "mentions.0"),
         (SID + "/messages", {**TEXT, "ttl_s": 0}, "ttl_s"),
         (SID + "/messages", {**TEXT, "ttl_s": "60"}, "ttl_s"),
+        (SID + "/messages", {**TEXT, "ttl_s": 60.5}, "ttl_s"),
+        (SID + "/messages", {**TEXT, "ttl_s": True}, "ttl_s"),
         (SID + "/messages", {"to": "4915112345678", "media": {"kind": "image"}}, "media.url"),
         (
             SID + "/messages",
@@ -95,6 +97,8 @@ TEXT = {"to": "4915112345678", "text": "hello"}
         (SID + "/read", {"chat": "nobody"}, "chat"),
         (SID + "/scrapes", {"kind": "group_members"}, "chat"),
         (SID + "/scrapes", {"kind": "messages", "limit": 0}, "limit"),
+        (SID + "/scrapes", {"kind": "messages", "limit": 0.0}, "limit"),
+        (SID + "/scrapes", {"kind": "messages", "limit": 1.5}, "limit"),
         # past Avro's long: refused here, not a failure to encode after admission
         (SID + "/scrapes", {"kind": "messages", "since": 2**63}, "since"),
         (SID + "/stop", {"force": True}, "force"),
@@ -254,3 +258,19 @@ def test_models_accept_exactly_the_documented_shapes() -> None:
     assert len(broadcast.recipients) == 3
     scrape = ScrapeBody.model_validate_json(b'{"kind": "chats"}', context=context)
     assert scrape.chat is None
+
+
+@pytest.mark.parametrize("number", [b"60", b"60.0", b"6e1", b"6.0E+1"])
+def test_integers_are_json_numbers_without_a_fraction(number: bytes) -> None:
+    # JSON Schema's "integer", as the document says: 60.0 is 60 (an int, as Avro's long needs).
+    context = {"max_recipients": 256, "max_media_bytes": 16}
+    scrape = ScrapeBody.model_validate_json(
+        b'{"kind": "messages", "limit": %b, "since": %b, "ttl_s": %b}' % (number, number, number),
+        context=context,
+    )
+    broadcast = BroadcastBody.model_validate_json(
+        b'{"recipients": ["1234567"], "text": "t", "pace_ms": %b}' % number, context=context
+    )
+    values = [scrape.limit, scrape.since, scrape.ttl_s, broadcast.pace_ms]
+    assert values == [60, 60, 60, 60]
+    assert all(type(value) is int for value in values)
