@@ -26,6 +26,7 @@ from streams.execute import CommandExecutor
 from streams.lanes import Job, SessionLanes
 from streams.ledger import CommandLedger, StoredOutcome
 from streams.metrics import WorkerMetrics
+from streams.published import PublishedResults
 from streams.publisher import Publisher
 from streams.retry import Backoff
 from wastream.partitioning import partition_for
@@ -66,6 +67,7 @@ class CommandProcessor:
         backoff: Backoff,
         partitions: int,
         worker_id: str,
+        published: PublishedResults,
         stopping: Callable[[], bool] = lambda: False,
     ) -> None:
         self._codec = codec
@@ -77,6 +79,7 @@ class CommandProcessor:
         self._backoff = backoff
         self._partitions = partitions
         self._worker_id = worker_id
+        self._published = published
         self._stopping = stopping
         self.acks: OrderedAcks[Any] = OrderedAcks(lambda event: event.ack())
         self._tasks: set[asyncio.Task[None]] = set()
@@ -200,8 +203,14 @@ class CommandProcessor:
     ) -> None:
         if existing.source == source:
             # The same record again (a crash or a rebalance): its one result, if not on Kafka yet.
-            if not existing.published:
-                await self._publish(existing.result)
+            # A worker killed between Kafka's ack and the ledger's note leaves it unmarked, so
+            # the topic itself is asked first.
+            result = existing.result
+            if not existing.published and not await self._published.contains(
+                result["session_id"], result["command_id"], int(result["completed_at"])
+            ):
+                await self._publisher.publish("CommandResult", result, key=result["session_id"])
+            await self._ledger.mark_published(result["command_id"])
             return
         duplicate = self._result(
             envelope,
@@ -240,10 +249,6 @@ class CommandProcessor:
                     result["detail"],
                     extra={"command_id": result["command_id"], "session_id": result["session_id"]},
                 )
-        await self._ledger.mark_published(result["command_id"])
-
-    async def _publish(self, result: dict[str, Any]) -> None:
-        await self._publisher.publish("CommandResult", result, key=result["session_id"])
         await self._ledger.mark_published(result["command_id"])
 
     def _count(self, envelope: dict[str, Any], result: dict[str, Any]) -> None:

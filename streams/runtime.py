@@ -20,6 +20,7 @@ from streams.ledger import CommandLedger
 from streams.metrics import WorkerMetrics
 from streams.pacing import Pacer
 from streams.page_events import PageEventPublisher
+from streams.published import PublishedResults
 from streams.publisher import Publisher
 from streams.retry import Backoff
 from streams.snapshots import SESSION_UPDATES, SessionUpdate
@@ -121,6 +122,9 @@ class WorkerRuntime:
             ),
             partitions=settings.partitions,
             worker_id=self.worker_id,
+            published=PublishedResults(
+                settings.kafka_bootstrap, self.codec, partitions=settings.partitions
+            ),
             stopping=lambda: self.stopping,
         )
 
