@@ -159,6 +159,19 @@ def create_app(settings: Settings, *, session_factory: SessionFactory | None = N
         if isinstance(store, RedisStore):
             store.keep_present()
 
+    @app.timer(5.0)  # type: ignore[untyped-decorator]
+    async def unstall_commands() -> None:
+        # Records fetched but dropped before the agent got them are read again (streams.stalls).
+        for tp, offset in await runtime.stalled_partitions(time.monotonic()):
+            log.warning(
+                "%s[%s]: records from offset %s never reached the commands agent; reading "
+                "them again",
+                tp.topic,
+                tp.partition,
+                offset,
+            )
+            await app.consumer.seek(tp, offset)
+
     @app.timer(settings.vault_snapshot_interval_s)  # type: ignore[untyped-decorator]
     async def snapshot_logins() -> None:
         await runtime.supervisor.snapshot_all()

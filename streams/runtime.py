@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 from redis.asyncio import Redis
 
 from connectors.vault import AuthVault, KafkaVaultBackup, RedisVaultStore, VaultKeyError, VaultKeys
@@ -24,6 +26,7 @@ from streams.published import PublishedResults
 from streams.publisher import Publisher
 from streams.retry import Backoff
 from streams.snapshots import SESSION_UPDATES, SessionUpdate
+from streams.stalls import StallWatch
 from streams.supervisor import SessionSupervisor
 from streams.types import SessionFactory
 from wastream.exceptions import ConfigurationError
@@ -110,6 +113,8 @@ class WorkerRuntime:
             history_limit=settings.scrape_page_limit,
             ready_wait_s=settings.session_start_timeout_s,
         )
+        self.stalls = StallWatch(settings.worker_stall_s)
+        self._offsets: Consumer | None = None  # reads committed and end offsets (stalls)
         self.processor = CommandProcessor(
             codec=self.codec,
             publisher=self.publisher,
@@ -167,10 +172,59 @@ class WorkerRuntime:
             else:
                 self.metrics.consumer_lag.labels(label).set(pending)
 
+    async def stalled_partitions(self, now: float) -> list[tuple[Any, int]]:
+        """``(tp, offset)`` of the partitions of ``wa.commands`` to read again from ``offset``,
+        their committed offset (see :mod:`streams.stalls`): records wait past it, the agent
+        holds none of them, and the offset has not moved for ``WASTREAM_WORKER_STALL_S``.
+        The broker answers for the offsets, not the consumer's own bookkeeping."""
+        if self.app.rebalancing:
+            return []
+        assigned = [tp for tp in self.app.consumer.assignment() if tp.topic == COMMANDS]
+        if not assigned:
+            return []
+        offsets = await asyncio.to_thread(self._broker_offsets, [tp.partition for tp in assigned])
+        found = []
+        for tp in assigned:
+            if tp.partition not in offsets or self.processor.acks.pending(tp):
+                self.stalls.forget(tp)  # in flight: commands under way hold the offset
+                continue
+            committed, end = offsets[tp.partition]
+            if self.stalls.stalled(tp, end, committed - 1, now):
+                self.stalls.forget(tp)
+                found.append((tp, committed))
+        return found
+
+    def _broker_offsets(self, partitions: list[int]) -> dict[int, tuple[int, int]]:
+        """Partition -> (the group's committed offset, or the log start; the end offset)."""
+        if self._offsets is None:
+            self._offsets = Consumer(
+                {
+                    "bootstrap.servers": self.settings.kafka_bootstrap,
+                    "group.id": self.app.conf.id,
+                    "enable.auto.commit": False,
+                }
+            )
+        consumer = self._offsets
+        out: dict[int, tuple[int, int]] = {}
+        try:
+            committed = consumer.committed(
+                [TopicPartition(COMMANDS, p) for p in partitions], timeout=5.0
+            )
+            for tp in committed:
+                low, high = consumer.get_watermark_offsets(
+                    TopicPartition(COMMANDS, tp.partition), timeout=5.0, cached=False
+                )
+                out[tp.partition] = (tp.offset if tp.offset >= 0 else low, high)
+        except KafkaException as exc:
+            log.warning("cannot read the offsets of %s: %s", COMMANDS, exc)
+        return out
+
     async def close(self) -> None:
         self.stopping = True
         await self.processor.close()
         await self.lanes.close()
         await self.supervisor.close()
         self.backup.close()
+        if self._offsets is not None:
+            self._offsets.close()
         await self.redis.aclose()

@@ -167,6 +167,12 @@ class Settings(BaseSettings):
         description="worker: browser restarts of a crashed session allowed within "
         "`session_restart_window_s`; one more and the session ends FAILED",
     )
+    worker_stall_s: float = Field(
+        15.0,
+        gt=0,
+        description="worker: a partition of `wa.commands` whose fetched records have not reached "
+        "the commands agent for this long is read again from the first one it missed",
+    )
     session_open_concurrency: int = Field(
         4,
         ge=1,
