@@ -72,6 +72,8 @@ class RedisStore(SerializedStore[Any, Any]):
         self._unsaved: dict[bytes, tuple[int, bytes | None]] = {}
         self._marker = table_writer_key(self.table_name, uuid.uuid4().hex)
         self._marked = False
+        # The marker's client answers fast when Redis is away: the check runs on the event loop.
+        self._probe = redis.Redis.from_url(str(url), socket_timeout=1.0, socket_connect_timeout=1.0)
 
     # -- the key/value surface Faust's SerializedStore builds on --------------------------------
 
@@ -177,7 +179,7 @@ class RedisStore(SerializedStore[Any, Any]):
         held here again. Also retries rows a failed write left unsaved. Answers how many rows
         were written again after a loss."""
         try:
-            previous = self.client.set(self._marker, b"1", ex=MARKER_TTL_S, get=True)
+            previous = self._probe.set(self._marker, b"1", ex=MARKER_TTL_S, get=True)
         except RedisError as exc:
             log.warning("table %s: Redis unavailable: %s", self.table_name, exc)
             return 0
