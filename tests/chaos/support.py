@@ -17,7 +17,7 @@ from typing import Any
 from connectors.whatsapp import message_id_for
 from schemas.codec import AvroCodec
 from schemas.topics import COMMANDS
-from tests.e2e.support import Pipeline, Worker
+from tests.e2e.support import Pipeline, Worker, kind_is
 from tests.streams.support import envelope, publish
 from wastream.settings import Settings
 
@@ -33,6 +33,7 @@ __all__ = [
     "kill_pids",
     "publish_sends",
     "send_envelope",
+    "states_since",
     "tally",
     "with_results",
 ]
@@ -171,6 +172,15 @@ async def tally(
                 f"{records[0]['detail']}"
             )
     return out
+
+
+def states_since(pipeline: Pipeline, start: int, session_id: str) -> list[str]:
+    """The states of the session's events read since record ``start`` of the sessions topic."""
+    return [
+        v[1]["state"]
+        for *_, v in pipeline.topics.sessions.records[start:]
+        if kind_is("SessionEvent", session_id=session_id)(v)
+    ]
 
 
 def with_results(pipeline: Pipeline, command_ids: Sequence[str]) -> list[str]:

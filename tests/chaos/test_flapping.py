@@ -9,8 +9,16 @@ from collections.abc import Callable
 import pytest
 
 from tests.chaos.conftest import FLAP_LIMIT
-from tests.chaos.support import Fleet, Linked, Sent, publish_sends, send_envelope, tally
-from tests.e2e.support import Pipeline, kind_is
+from tests.chaos.support import (
+    Fleet,
+    Linked,
+    Sent,
+    publish_sends,
+    send_envelope,
+    states_since,
+    tally,
+)
+from tests.e2e.support import Pipeline
 from tests.streams.support import new_id
 from wastream.settings import Settings
 
@@ -19,19 +27,11 @@ pytestmark = [pytest.mark.chaos, pytest.mark.timeout(240)]
 DOWN_MS = 300
 
 
-def _states(pipeline: Pipeline, start: int, session_id: str) -> list[str]:
-    return [
-        v[1]["state"]
-        for *_, v in pipeline.topics.sessions.records[start:]
-        if kind_is("SessionEvent", session_id=session_id)(v)
-    ]
-
-
 async def _wait_state(
     pipeline: Pipeline, start: int, session_id: str, state: str, count: int, timeout_s: float
 ) -> list[str]:
     deadline = time.monotonic() + timeout_s
-    while (states := _states(pipeline, start, session_id)).count(state) < count:
+    while (states := states_since(pipeline, start, session_id)).count(state) < count:
         assert time.monotonic() < deadline, (state, count, states)
         await pipeline.topics.sessions.settle(0.3)
     return states
@@ -57,7 +57,7 @@ async def test_a_flapping_session_ends_failed_instead_of_looping(
     failed_s = time.monotonic() - started_at
     assert f"disconnected {FLAP_LIMIT + 1} times" in (failed["reason"] or ""), failed
     await pipeline.topics.sessions.settle(5.0)
-    states = _states(pipeline, start, linked.session_id)
+    states = states_since(pipeline, start, linked.session_id)
     assert states.count("FAILED") == 1, states
     assert states[-1] == "FAILED", states
     assert states.count("READY") == FLAP_LIMIT, states

@@ -11,7 +11,15 @@ import pytest
 
 from connectors.sandbox import PhoneClient
 from connectors.whatsapp import message_id_for
-from tests.chaos.support import Fleet, Linked, Sent, publish_sends, send_envelope, tally
+from tests.chaos.support import (
+    Fleet,
+    Linked,
+    Sent,
+    publish_sends,
+    send_envelope,
+    states_since,
+    tally,
+)
 from tests.e2e.support import Pipeline, kind_is
 from tests.streams.support import new_id
 from wastream.settings import Settings
@@ -21,14 +29,6 @@ pytestmark = [pytest.mark.chaos, pytest.mark.timeout(240)]
 DOWN_MS = 3000
 #: Events of one session a single fault may cause at most (more would be a retry storm).
 MAX_EVENTS = 6
-
-
-def _events_since(pipeline: Pipeline, start: int, session_id: str) -> list[str]:
-    return [
-        v[1]["state"]
-        for *_, v in pipeline.topics.sessions.records[start:]
-        if kind_is("SessionEvent", session_id=session_id)(v)
-    ]
 
 
 async def test_a_dropped_socket_reconnects_once(
@@ -46,16 +46,16 @@ async def test_a_dropped_socket_reconnects_once(
         lambda v: kind_is("SessionEvent", session_id=linked.session_id, state="DISCONNECTED")(v),
         timeout_s=30,
     )
-    assert down, _events_since(pipeline, start, linked.session_id)
+    assert down, states_since(pipeline, start, linked.session_id)
     deadline = time.monotonic() + 60
-    while "READY" not in _events_since(pipeline, start, linked.session_id):
-        assert time.monotonic() < deadline, _events_since(pipeline, start, linked.session_id)
+    while "READY" not in states_since(pipeline, start, linked.session_id):
+        assert time.monotonic() < deadline, states_since(pipeline, start, linked.session_id)
         await pipeline.topics.sessions.settle(0.3)
     recovered_s = time.monotonic() - dropped_at
     sent = [Sent(str(e["command_id"]), linked.peer, ()) for e in queued]
     counts = await tally(pipeline, _with_ids(sent), timeout_s=60)
     await pipeline.topics.sessions.settle(3.0)  # anything more would be a storm
-    events = _events_since(pipeline, start, linked.session_id)
+    events = states_since(pipeline, start, linked.session_id)
     chaos_report(
         "socket-drop",
         sent=len(queued),
@@ -111,7 +111,7 @@ async def test_an_account_past_its_limits_is_banned_without_a_storm(
         pipeline, _with_ids([Sent(str(e["command_id"]), peer, ()) for e in commands])
     )
     await pipeline.topics.sessions.settle(5.0)
-    events = _events_since(pipeline, start, linked.session_id)
+    events = states_since(pipeline, start, linked.session_id)
     inbox = await pipeline.inbox(peer)
     chaos_report(
         "ban",
