@@ -159,12 +159,10 @@ class SessionSupervisor:
                 return running
             if running is not None:
                 await self._close(running)
-            profile = self._profiles_dir / session_id
-            shutil.rmtree(profile, ignore_errors=True)
-            profile.mkdir(parents=True, exist_ok=True)
-            snapshot = self._snapshot(session_id)
-            linked = snapshot is not None and bool(snapshot["vault_version"] or snapshot["me"])
-            version = await self._vault.restore(session_id, profile, known_login=linked)
+            profile = self._fresh_profile(session_id)
+            version = await self._vault.restore(
+                session_id, profile, known_login=self._was_linked(session_id)
+            )
             log.info(
                 "starting session %s (%s)",
                 session_id,
@@ -238,15 +236,24 @@ class SessionSupervisor:
             if running is not None:
                 await self._publish_state(running, "LOGGED_OUT", running.state, reason="logout")
 
-    async def _open_to_log_out(self, session_id: str, tenant_id: str) -> RunningSession | None:
-        """The stopped session opened from its saved login, quietly (its page events are not
-        published), so that it can log out; None when there is no login or it did not open."""
-        snapshot = self._snapshot(session_id)
-        if snapshot is None or not (snapshot["vault_version"] or snapshot["me"]):
-            return None
+    def _fresh_profile(self, session_id: str) -> Path:
+        """The session's profile directory, emptied: a login comes only from the vault."""
         profile = self._profiles_dir / session_id
         shutil.rmtree(profile, ignore_errors=True)
         profile.mkdir(parents=True, exist_ok=True)
+        return profile
+
+    def _was_linked(self, session_id: str) -> bool:
+        """Whether the sessions table says the session was ever linked (so a login exists)."""
+        snapshot = self._snapshot(session_id)
+        return snapshot is not None and bool(snapshot["vault_version"] or snapshot["me"])
+
+    async def _open_to_log_out(self, session_id: str, tenant_id: str) -> RunningSession | None:
+        """The stopped session opened from its saved login, quietly (its page events are not
+        published), so that it can log out; None when there is no login or it did not open."""
+        if not self._was_linked(session_id):
+            return None
+        profile = self._fresh_profile(session_id)
         try:
             if await self._vault.restore(session_id, profile) is None:
                 return None

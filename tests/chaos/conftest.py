@@ -68,7 +68,7 @@ def e2e_settings(stack: LocalStack) -> Settings:
 
 
 @pytest.fixture
-def chaos_report() -> Callable[..., str]:
+def chaos_report() -> Report:
     """Records one ``RESULT chaos-<scenario> …`` line (printed in the terminal summary)."""
     return Report()
 

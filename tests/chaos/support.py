@@ -11,7 +11,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from connectors.whatsapp import message_id_for
@@ -29,7 +28,6 @@ __all__ = [
     "Sent",
     "Tally",
     "Traffic",
-    "browser_pids",
     "kill_pids",
     "publish_sends",
     "send_envelope",
@@ -99,6 +97,21 @@ class Report:
         )
         RESULTS.append(line)
         return line
+
+    def counted(
+        self, scenario: str, counts: Tally, *, sent: int, recover_s: float, **extra: object
+    ) -> str:
+        """A RESULT line whose accepted, completed, duplicated and lost come from ``counts``."""
+        return self(
+            scenario,
+            sent=sent,
+            accepted=counts.accepted,
+            completed=counts.completed,
+            duplicated=counts.duplicated,
+            lost=counts.lost,
+            recover_s=recover_s,
+            **extra,
+        )
 
 
 @dataclass
@@ -283,22 +296,6 @@ class Traffic:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._answered.wait(), remaining)
         return found
-
-
-def browser_pids(profile: Path) -> list[int]:
-    """The Chromium processes running on ``profile`` (their command line names it)."""
-    marker = f"--user-data-dir={profile}".encode()
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if b"chromium" in cmdline and marker in cmdline:
-            pids.append(int(entry.name))
-    return pids
 
 
 def kill_pids(pids: Sequence[int]) -> None:

@@ -4,22 +4,21 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 import pytest
 
 from connectors.whatsapp import message_id_for
 from tests.chaos.support import (
     Fleet,
+    Report,
     Sent,
-    browser_pids,
     kill_pids,
     publish_sends,
     send_envelope,
     tally,
     with_results,
 )
-from tests.e2e.support import Pipeline, kind_is
+from tests.e2e.support import Pipeline, browser_pids, kind_is
 from wastream.settings import Settings
 
 pytestmark = [pytest.mark.chaos, pytest.mark.timeout(240)]
@@ -28,7 +27,7 @@ COMMANDS = 20
 
 
 async def test_chromium_killed_with_commands_in_flight(
-    pipeline: Pipeline, fleet: Fleet, e2e_settings: Settings, chaos_report: Callable[..., str]
+    pipeline: Pipeline, fleet: Fleet, e2e_settings: Settings, chaos_report: Report
 ) -> None:
     linked = fleet.sessions[-1]
     profile = (fleet.worker.workdir / "profiles" / linked.session_id).resolve()
@@ -62,13 +61,10 @@ async def test_chromium_killed_with_commands_in_flight(
         await pipeline.topics.sessions.settle(0.3)
     await pipeline.topics.sessions.settle(1.0)
     seen = events()
-    chaos_report(
+    chaos_report.counted(
         "browser-kill",
+        counts,
         sent=COMMANDS,
-        accepted=counts.accepted,
-        completed=counts.completed,
-        duplicated=counts.duplicated,
-        lost=counts.lost,
         recover_s=recovered_s,
         events=len(seen),
         done_at_kill=at_kill,

@@ -4,7 +4,6 @@ once instead of looping, and commands for it then fail at once with a specific c
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 import pytest
 
@@ -12,6 +11,7 @@ from tests.chaos.conftest import FLAP_LIMIT
 from tests.chaos.support import (
     Fleet,
     Linked,
+    Report,
     Sent,
     publish_sends,
     send_envelope,
@@ -38,7 +38,7 @@ async def _wait_state(
 
 
 async def test_a_flapping_session_ends_failed_instead_of_looping(
-    pipeline: Pipeline, fleet: Fleet, e2e_settings: Settings, chaos_report: Callable[..., str]
+    pipeline: Pipeline, fleet: Fleet, e2e_settings: Settings, chaos_report: Report
 ) -> None:
     me = await pipeline.account("Flapping")
     peer = await pipeline.account("Flap peer")
@@ -66,13 +66,10 @@ async def test_a_flapping_session_ends_failed_instead_of_looping(
     publish_sends(e2e_settings, [later])
     counts = await tally(pipeline, [Sent(str(later["command_id"]), peer, ())], timeout_s=30)
     result = await pipeline.topics.result(str(later["command_id"]))
-    chaos_report(
+    chaos_report.counted(
         "flapping",
+        counts,
         sent=1,
-        accepted=counts.accepted,
-        completed=counts.completed,
-        duplicated=counts.duplicated,
-        lost=counts.lost,
         recover_s=failed_s,
         drops=FLAP_LIMIT + 1,
         events=len(states),

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 
 import pytest
 
-from tests.chaos.support import Fleet, Traffic, tally, with_results
+from tests.chaos.support import Fleet, Report, Traffic, tally, with_results
 from tests.e2e.support import Pipeline
 from wastream.stack import LocalStack
 
@@ -20,7 +19,7 @@ OUTAGE_S = 14.0  # plus the broker's restart: ~20 s without a broker
 
 
 async def test_kafka_stopped_under_traffic(
-    pipeline: Pipeline, fleet: Fleet, stack: LocalStack, chaos_report: Callable[..., str]
+    pipeline: Pipeline, fleet: Fleet, stack: LocalStack, chaos_report: Report
 ) -> None:
     traffic = Traffic(pipeline, fleet.sessions)
     traffic.start()
@@ -41,13 +40,10 @@ async def test_kafka_stopped_under_traffic(
     recovered_s = time.monotonic() - restarted_at
     refused_clean = [cid for cid, maybe in traffic.refused if cid and not maybe]
     stored_anyway = with_results(pipeline, refused_clean)
-    chaos_report(
+    chaos_report.counted(
         "kafka-outage",
+        counts,
         sent=traffic.sent,
-        accepted=counts.accepted,
-        completed=counts.completed,
-        duplicated=counts.duplicated,
-        lost=counts.lost,
         recover_s=recovered_s,
         refused=len(traffic.refused),
         outage_s=round(restarted_at - stopped_at, 1),

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
 
 import pytest
 import redis.asyncio as aioredis
@@ -16,7 +15,7 @@ import redis.exceptions
 
 from schemas.codec import AvroCodec
 from streams.readers import read_session
-from tests.chaos.support import Fleet, Traffic, tally
+from tests.chaos.support import Fleet, Report, Traffic, tally
 from tests.e2e.support import Pipeline, kind_is
 from wastream.stack import LocalStack
 
@@ -44,7 +43,7 @@ async def test_redis_restarted_empty_under_traffic(
     fleet: Fleet,
     stack: LocalStack,
     redis_client: aioredis.Redis,
-    chaos_report: Callable[..., str],
+    chaos_report: Report,
 ) -> None:
     sids = [s.session_id for s in fleet.sessions]
     assert await _snapshots(redis_client, sids, 20) == len(sids)
@@ -88,13 +87,10 @@ async def test_redis_restarted_empty_under_traffic(
     log = worker.log()
     restored = sum(1 for sid in missing if f"login of {sid} restored from the backup topic" in log)
     recovered_s = time.monotonic() - restarted_at
-    chaos_report(
+    chaos_report.counted(
         "redis-loss",
+        counts,
         sent=traffic.sent,
-        accepted=counts.accepted,
-        completed=counts.completed,
-        duplicated=counts.duplicated,
-        lost=counts.lost,
         recover_s=recovered_s,
         refused=len(traffic.refused),
         sends_settled_s=round(sessions_ok_s, 1),

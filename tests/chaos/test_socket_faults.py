@@ -5,7 +5,7 @@ neither fault starts a storm of retries or events."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -14,6 +14,7 @@ from connectors.whatsapp import message_id_for
 from tests.chaos.support import (
     Fleet,
     Linked,
+    Report,
     Sent,
     publish_sends,
     send_envelope,
@@ -32,7 +33,7 @@ MAX_EVENTS = 6
 
 
 async def test_a_dropped_socket_reconnects_once(
-    pipeline: Pipeline, fleet: Fleet, e2e_settings: Settings, chaos_report: Callable[..., str]
+    pipeline: Pipeline, fleet: Fleet, e2e_settings: Settings, chaos_report: Report
 ) -> None:
     linked = fleet.sessions[0]
     await pipeline.topics.sessions.settle(0.5)
@@ -56,13 +57,10 @@ async def test_a_dropped_socket_reconnects_once(
     counts = await tally(pipeline, _with_ids(sent), timeout_s=60)
     await pipeline.topics.sessions.settle(3.0)  # anything more would be a storm
     events = states_since(pipeline, start, linked.session_id)
-    chaos_report(
+    chaos_report.counted(
         "socket-drop",
+        counts,
         sent=len(queued),
-        accepted=counts.accepted,
-        completed=counts.completed,
-        duplicated=counts.duplicated,
-        lost=counts.lost,
         recover_s=recovered_s,
         events=len(events),
     )
@@ -93,7 +91,7 @@ async def test_an_account_past_its_limits_is_banned_without_a_storm(
     fleet: Fleet,
     e2e_settings: Settings,
     strict_limits: dict[str, float | int],
-    chaos_report: Callable[..., str],
+    chaos_report: Report,
 ) -> None:
     # A session of its own: a banned session stays banned.
     me = await pipeline.account("Banned")
@@ -113,13 +111,10 @@ async def test_an_account_past_its_limits_is_banned_without_a_storm(
     await pipeline.topics.sessions.settle(5.0)
     events = states_since(pipeline, start, linked.session_id)
     inbox = await pipeline.inbox(peer)
-    chaos_report(
+    chaos_report.counted(
         "ban",
+        counts,
         sent=len(commands),
-        accepted=counts.accepted,
-        completed=counts.completed,
-        duplicated=counts.duplicated,
-        lost=counts.lost,
         recover_s=banned_s,
         done=counts.outcomes["DONE"],
         failed=counts.outcomes["FAILED"],

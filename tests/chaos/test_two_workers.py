@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from connectors.whatsapp import message_id_for
-from tests.chaos.support import Fleet, Sent, publish_sends, send_envelope, tally
+from tests.chaos.support import Fleet, Report, Sent, publish_sends, send_envelope, tally
 from tests.e2e.support import Pipeline, Worker, kind_is
 from wastream.settings import Settings
 
@@ -51,7 +50,7 @@ async def _owners_after_join(
 
 
 async def test_one_of_two_workers_killed(
-    pipeline: Pipeline, fleet: Fleet, e2e_settings: Settings, chaos_report: Callable[..., str]
+    pipeline: Pipeline, fleet: Fleet, e2e_settings: Settings, chaos_report: Report
 ) -> None:
     first = fleet.worker
     await pipeline.topics.sessions.settle(0.3)
@@ -94,13 +93,10 @@ async def test_one_of_two_workers_killed(
         if kind_is("SessionEvent")(v) and v[1]["session_id"] in peers
     ]
     fleet.worker = workers[survivor]
-    chaos_report(
+    chaos_report.counted(
         "two-workers",
+        counts,
         sent=len(sent),
-        accepted=counts.accepted,
-        completed=counts.completed,
-        duplicated=counts.duplicated,
-        lost=counts.lost,
         recover_s=recovered_s,
         moved_sessions=len(moved),
     )

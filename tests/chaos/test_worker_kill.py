@@ -9,12 +9,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable
 
 import pytest
 
 from connectors.whatsapp import message_id_for
-from tests.chaos.support import Fleet, Linked, Sent, publish_sends, send_envelope, tally
+from tests.chaos.support import Fleet, Linked, Report, Sent, publish_sends, send_envelope, tally
 from tests.e2e.support import Pipeline, kind_is
 from tests.streams.support import envelope, new_id
 from wastream.settings import Settings
@@ -40,7 +39,7 @@ async def _senders(pipeline: Pipeline, fleet: Fleet) -> list[Linked]:
 
 
 async def test_worker_killed_mid_broadcast_and_mid_sends(
-    pipeline: Pipeline, fleet: Fleet, e2e_settings: Settings, chaos_report: Callable[..., str]
+    pipeline: Pipeline, fleet: Fleet, e2e_settings: Settings, chaos_report: Report
 ) -> None:
     caster = fleet.sessions[0]
     senders = await _senders(pipeline, fleet)
@@ -120,13 +119,10 @@ async def test_worker_killed_mid_broadcast_and_mid_sends(
         out_at_kill=out,
         outcome=cast[0][1]["outcome"] if cast else "none",
     )
-    chaos_report(
+    chaos_report.counted(
         "kill9-sends",
+        counts,
         sent=SENDS,
-        accepted=counts.accepted,
-        completed=counts.completed,
-        duplicated=counts.duplicated,
-        lost=counts.lost,
         recover_s=recovered_s,
         sessions=len(senders),
         done_at_kill=stream_done,

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from connectors.sandbox import PhoneClient
+from connectors.whatsapp.processes import browser_pid, process_tree
 from schemas.topics import (
     COMMAND_RESULTS,
     GROUP_EVENTS,
@@ -27,7 +28,7 @@ from schemas.topics import (
 from tests.streams.support import ROOT, TopicReader, WorkerProcess
 from wastream.settings import Settings
 
-__all__ = ["Pipeline", "Topics", "Worker", "png"]
+__all__ = ["Pipeline", "Topics", "Worker", "browser_pids", "png"]
 
 _numbers = itertools.count(16_660_000_000 + (int(time.time()) % 10_000) * 1000)
 
@@ -47,6 +48,12 @@ def png(width: int = 2, height: int = 2) -> bytes:
         + chunk(b"IDAT", zlib.compress(raw))
         + chunk(b"IEND", b"")
     )
+
+
+def browser_pids(profile: Path) -> list[int]:
+    """The Chromium processes of the session running on ``profile``: its browser and below."""
+    root = browser_pid(profile)
+    return process_tree([root]) if root is not None else []
 
 
 class Worker(WorkerProcess):

@@ -15,7 +15,6 @@ import signal
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,7 +26,7 @@ from connectors.whatsapp import message_id_for
 from schemas.codec import AvroCodec
 from schemas.topics import COMMANDS
 from streams.readers import read_command_result, read_session
-from tests.e2e.support import Pipeline, Worker, kind_is, png
+from tests.e2e.support import Pipeline, Worker, browser_pids, kind_is, png
 from tests.streams.support import envelope, new_id, publish
 from wastream.settings import Settings
 
@@ -430,27 +429,11 @@ async def test_duplicate_expired_and_unknown_commands_straight_to_kafka(
     assert (nowhere["outcome"], nowhere["error_code"]) == ("FAILED", "SESSION_NOT_RUNNING")
 
 
-def _browser_pids(profile: Path) -> list[int]:
-    """The Chromium processes running on ``profile`` (their command line names it)."""
-    marker = f"--user-data-dir={profile}".encode()
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if b"chromium" in cmdline and marker in cmdline:
-            pids.append(int(entry.name))
-    return pids
-
-
 async def test_a_crashed_browser_is_restarted_without_a_qr(
     pipeline: Pipeline, linked: Linked
 ) -> None:
     sid = linked.session_id
-    pids = _browser_pids((linked.worker.workdir / "profiles" / sid).resolve())
+    pids = browser_pids((linked.worker.workdir / "profiles" / sid).resolve())
     assert pids, "no Chromium runs the session"
     crashed_at = len(pipeline.topics.sessions.records)
     for pid in pids:
