@@ -159,17 +159,15 @@ def create_app(settings: Settings, *, session_factory: SessionFactory | None = N
         if isinstance(store, RedisStore):
             store.keep_present()
 
-    @app.timer(5.0)  # type: ignore[untyped-decorator]
-    async def unstall_commands() -> None:
-        # Records fetched but dropped before the agent got them are read again (streams.stalls).
-        for tp, offset in await runtime.stalled_partitions(time.monotonic()):
+    @app.timer(2.0)  # type: ignore[untyped-decorator]
+    async def reread_missing_commands() -> None:
+        # Records fetched but dropped before the agent got them are read again (streams.acks,
+        # streams.stalls); nothing past them is committed meanwhile.
+        for tp, offset, why in await runtime.rereads(time.monotonic()):
             log.warning(
-                "%s[%s]: records from offset %s never reached the commands agent; reading "
-                "them again",
-                tp.topic,
-                tp.partition,
-                offset,
+                "%s[%s]: %s; reading again from offset %s", tp.topic, tp.partition, why, offset
             )
+            runtime.processor.acks.reread(tp, offset)
             await app.consumer.seek(tp, offset)
 
     @app.timer(settings.vault_snapshot_interval_s)  # type: ignore[untyped-decorator]

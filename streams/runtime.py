@@ -172,26 +172,37 @@ class WorkerRuntime:
             else:
                 self.metrics.consumer_lag.labels(label).set(pending)
 
-    async def stalled_partitions(self, now: float) -> list[tuple[Any, int]]:
-        """``(tp, offset)`` of the partitions of ``wa.commands`` to read again from ``offset``,
-        their committed offset (see :mod:`streams.stalls`): records wait past it, the agent
-        holds none of them, and the offset has not moved for ``WASTREAM_WORKER_STALL_S``.
-        The broker answers for the offsets, not the consumer's own bookkeeping."""
+    async def rereads(self, now: float) -> list[tuple[Any, int, str]]:
+        """``(tp, offset, why)`` of the partitions of ``wa.commands`` to read again from
+        ``offset``: records before a tracked event never reached the agent
+        (:meth:`streams.acks.OrderedAcks.verify`), or records wait past the committed offset, the
+        agent holds none of them, and the offset has not moved for ``WASTREAM_WORKER_STALL_S``
+        (:mod:`streams.stalls`). The broker answers for the offsets, not the consumer's own
+        bookkeeping."""
         if self.app.rebalancing:
             return []
         assigned = [tp for tp in self.app.consumer.assignment() if tp.topic == COMMANDS]
         if not assigned:
             return []
         offsets = await asyncio.to_thread(self._broker_offsets, [tp.partition for tp in assigned])
+        acks = self.processor.acks
         found = []
         for tp in assigned:
-            if tp.partition not in offsets or self.processor.acks.pending(tp):
-                self.stalls.forget(tp)  # in flight: commands under way hold the offset
+            if tp.partition not in offsets:
                 continue
             committed, end = offsets[tp.partition]
-            if self.stalls.stalled(tp, end, committed - 1, now):
+            missing = acks.verify(tp, committed)
+            if missing is not None:
                 self.stalls.forget(tp)
-                found.append((tp, committed))
+                first, got = missing
+                found.append((tp, first, f"offsets {first} to {got - 1} never reached the agent"))
+            elif acks.pending(tp):
+                self.stalls.forget(tp)  # in flight: commands under way hold the offset
+            elif self.stalls.stalled(tp, end, committed - 1, now):
+                self.stalls.forget(tp)
+                found.append(
+                    (tp, committed, f"offsets {committed} to {end - 1} never reach the agent")
+                )
         return found
 
     def _broker_offsets(self, partitions: list[int]) -> dict[int, tuple[int, int]]:

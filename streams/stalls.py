@@ -6,7 +6,8 @@ but nothing fetches them again either until the next rebalance (faust-streaming 
 describes the family). :class:`StallWatch` notices a partition whose committed offset stays
 behind its end for ``stall_s`` seconds while the worker holds none of its records; the worker
 then seeks it back to the committed offset, and the records come again. Records seen twice are
-harmless: the command ledger answers for a command already run.
+harmless: the command ledger answers for a command already run. (A dropped record followed by
+ones the agent got is noticed sooner, by :class:`streams.acks.OrderedAcks`.)
 """
 
 from __future__ import annotations

@@ -24,16 +24,23 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """A failed test's report carries the log tail of every worker that ran during it."""
+    """A failed test's report carries, for every worker that ran during it, its warnings and
+    errors first (short, so a truncated CI log still shows them), then its log's tail."""
     report = yield
     if report.when != "call" or not report.failed:
         return report
     since = item.stash.get(_STARTED_AT, 0.0)
-    for worker in WorkerProcess.instances:
-        path = worker.log_path
-        if path.exists() and path.stat().st_mtime >= since:
-            tail = path.read_text(errors="replace")[-6000:]
-            report.sections.append((f"worker log {path.parent.name}", tail))
+    logs = [
+        (worker.log_path.parent.name, worker.log_path.read_text(errors="replace"))
+        for worker in WorkerProcess.instances
+        if worker.log_path.exists() and worker.log_path.stat().st_mtime >= since
+    ]
+    for name, text in logs:
+        alerts = [line for line in text.splitlines() if " WARNING " in line or " ERROR " in line]
+        if alerts:
+            report.sections.append((f"worker warnings {name}", "\n".join(alerts[-30:])))
+    for name, text in logs:
+        report.sections.append((f"worker log {name}", text[-6000:]))
     return report
 
 

@@ -51,6 +51,7 @@ def main(bootstrap: str, topic_name: str, group: str, mode: str, done_file: str)
         async for event in stream.noack().events():
             if mode == "ordered":
                 ticket = acks.track(event.message.tp, event.message.offset, event)
+                acks.verify(event.message.tp, 0)  # a new group's committed offset: the start
                 finish = ticket.done
             else:
                 finish = event.ack

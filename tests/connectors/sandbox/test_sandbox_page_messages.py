@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
 from connectors.sandbox import PhoneClient
 
+#: The README's picture of the page; a run with ``UPDATE_DOCS=1`` takes it anew.
 DOCS = Path(__file__).resolve().parents[3] / "docs"
 
 
@@ -196,7 +199,9 @@ async def test_media_reactions_edits_revokes_and_deletes(pages: Any, phone: Phon
     await pages.wait_log(page, f"e.ev === 'remove' && e.id === 'false_{peer}@c.us_P2'")
 
 
-async def test_the_visible_page_sends_and_shows_ticks(pages: Any, phone: PhoneClient) -> None:
+async def test_the_visible_page_sends_and_shows_ticks(
+    pages: Any, phone: PhoneClient, tmp_path: Path
+) -> None:
     number, page = await pages.linked("Alice Sandbox")
     bob = await pages.account("Bob")
     carol = await pages.account("Carol")
@@ -213,6 +218,9 @@ async def test_the_visible_page_sends_and_shows_ticks(pages: Any, phone: PhoneCl
     await phone.read(bob, number)
     await page.wait_for_selector(".msg.out[data-ack='3'] .tick.read")
     assert [m["text"] for m in await phone.inbox(bob)][-1] == "Sure, 12:30 at the usual place"
-    DOCS.mkdir(exist_ok=True)
     await page.set_viewport_size({"width": 1280, "height": 720})
-    await page.screenshot(path=str(DOCS / "sandbox.png"))
+    shot = tmp_path / "sandbox.png"
+    await page.screenshot(path=str(shot))
+    assert shot.read_bytes().startswith(b"\x89PNG")
+    if os.environ.get("UPDATE_DOCS") == "1":
+        shutil.copyfile(shot, DOCS / "sandbox.png")
