@@ -170,6 +170,10 @@ def create_app(settings: Settings, *, session_factory: SessionFactory | None = N
             runtime.processor.acks.reread(tp, offset)
             await app.consumer.seek(tp, offset)
 
+    @app.timer(settings.session_lease_s / 3)  # type: ignore[untyped-decorator]
+    async def renew_session_leases() -> None:
+        await runtime.supervisor.renew_leases()
+
     @app.timer(settings.vault_snapshot_interval_s)  # type: ignore[untyped-decorator]
     async def snapshot_logins() -> None:
         await runtime.supervisor.snapshot_all()

@@ -18,6 +18,7 @@ from schemas.topics import COMMANDS, VAULT_BACKUP
 from streams.commands import CommandProcessor
 from streams.execute import CommandExecutor
 from streams.lanes import SessionLanes
+from streams.leases import SessionLeases
 from streams.ledger import CommandLedger
 from streams.metrics import WorkerMetrics
 from streams.pacing import Pacer
@@ -80,6 +81,7 @@ class WorkerRuntime:
             worker_id=self.worker_id,
             factory=session_factory,
             vault=self.vault,
+            leases=SessionLeases(self.redis, self.worker_id, settings.session_lease_s),
             profiles_dir=settings.worker_profiles_dir,
             update=self.update,
             publish_state=self.page_events.publish_state,

@@ -17,6 +17,8 @@ sessions table is ``sessions``)::
     wastream:command-published:{command_id} STRING  "1" once the result is on Kafka, TTL
     wastream:command-started:{command_id}   STRING  set when execution first began, TTL
     wastream:broadcast:{command_id}         HASH    recipient index -> message id sent, TTL
+    wastream:session-lease:{session_id}     STRING  the worker whose browser has the session
+                                                    open (streams.leases), TTL
 
 Rows are written through to Redis when set and kept in memory for the partitions this worker
 owns (reads never leave the process). The persisted offset advances when Kafka acknowledges the

@@ -28,10 +28,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from redis.exceptions import RedisError
+
 from connectors.whatsapp import Codes, StateChanged
 from connectors.whatsapp.processes import usage
 from streams.connector import browser_pids, classify
 from streams.exceptions import PermanentFailure, TransientFailure
+from streams.leases import SessionLeases
 from streams.metrics import WorkerMetrics
 from streams.retry import Backoff
 from streams.types import BrowserSession, PageEvent, SessionFactory, Vault
@@ -82,6 +85,8 @@ class SessionSupervisor:
     Parameters:
         factory: builds a :class:`~streams.types.BrowserSession` (the connector's).
         vault: the auth vault (``connectors.vault.AuthVault``).
+        leases: the sessions' leases (:mod:`streams.leases`): a session opens only once the
+            worker that had it open has closed it.
         profiles_dir: where each session's profile directory lives.
         update: ``await update(session_id, tenant_id, set=..., incr=...)`` sends a snapshot
             update to the sessions table; ``events`` turns page events into Kafka records.
@@ -102,6 +107,7 @@ class SessionSupervisor:
         worker_id: str,
         factory: SessionFactory,
         vault: Vault,
+        leases: SessionLeases,
         profiles_dir: Path,
         update: Updater,
         publish_state: Callable[..., Awaitable[None]],
@@ -121,6 +127,7 @@ class SessionSupervisor:
         self.worker_id = worker_id
         self._factory = factory
         self._vault = vault
+        self._leases = leases
         self._profiles_dir = profiles_dir
         self._update = update
         self._publish_state = publish_state
@@ -159,6 +166,7 @@ class SessionSupervisor:
                 return running
             if running is not None:
                 await self._close(running)
+            await self._take_lease(session_id)
             profile = self._fresh_profile(session_id)
             version = await self._vault.restore(
                 session_id, profile, known_login=self._was_linked(session_id)
@@ -194,6 +202,7 @@ class SessionSupervisor:
             except Exception as exc:
                 self.sessions.pop(session_id, None)
                 await self._close_quietly(session)
+                await self._give_back(session_id)
                 detail = f"{type(exc).__name__}: {exc}"
                 await self._update(
                     session_id, tenant_id, set={"state": "FAILED", "last_error": detail}
@@ -226,6 +235,7 @@ class SessionSupervisor:
                     await running.session.logout()
                 finally:
                     await self._close_quietly(running.session)
+                    await self._give_back(session_id)
             await self._vault.delete(session_id)
             shutil.rmtree(self._profiles_dir / session_id, ignore_errors=True)
             await self._update(
@@ -253,15 +263,22 @@ class SessionSupervisor:
         published), so that it can log out; None when there is no login or it did not open."""
         if not self._was_linked(session_id):
             return None
+        try:
+            await self._take_lease(session_id)
+        except TransientFailure as exc:
+            log.warning("cannot open %s to log it out: %s", session_id, exc)
+            return None
         profile = self._fresh_profile(session_id)
         try:
             if await self._vault.restore(session_id, profile) is None:
+                await self._give_back(session_id)
                 return None
             session = self._factory(
                 session_id, profile_dir=profile, on_event=self._sink(session_id)
             )
         except Exception as exc:
             log.warning("cannot open %s to log it out: %s", session_id, exc)
+            await self._give_back(session_id)
             return None
         running = RunningSession(session_id, tenant_id, session, profile, state="STOPPED")
         try:
@@ -269,6 +286,7 @@ class SessionSupervisor:
         except Exception as exc:
             log.warning("cannot open %s to log it out: %s", session_id, exc)
             await self._close_quietly(session)
+            await self._give_back(session_id)
             return None
         return running
 
@@ -505,6 +523,7 @@ class SessionSupervisor:
         log.warning("session %s FAILED: %s", running.session_id, detail)
         previous, running.state = previous or running.state, "FAILED"
         await self._close_quietly(running.session)
+        await self._give_back(running.session_id)
         await self._update(
             running.session_id, running.tenant_id, set={"state": "FAILED", "last_error": detail}
         )
@@ -515,6 +534,7 @@ class SessionSupervisor:
             if self.sessions.get(running.session_id) is running:
                 del self.sessions[running.session_id]
             await self._close_quietly(running.session)
+            await self._give_back(running.session_id)
             await self._vault.delete(running.session_id)
             await self._update(
                 running.session_id,
@@ -584,9 +604,40 @@ class SessionSupervisor:
         if running.state in _LINKED:
             await self._save(running)
         await self._close_quietly(running.session)
+        log.info("closed the browser of session %s", running.session_id)
+        await self._give_back(running.session_id)
         for gauge in (self._metrics.browser_pss, self._metrics.browser_cpu):
             with contextlib.suppress(KeyError):
                 gauge.remove(running.session_id)
+
+    async def _take_lease(self, session_id: str) -> None:
+        """Wait for the session's lease (see :mod:`streams.leases`): a worker that had the
+        session gives it back once its browser is closed, a killed one's lapses."""
+        try:
+            holder = await self._leases.take(session_id, wait_s=self._leases.ttl_s + 1.0)
+        except RedisError as exc:
+            raise TransientFailure("REDIS_UNAVAILABLE", f"cannot take the lease: {exc}") from exc
+        if holder is not None:
+            raise TransientFailure(
+                "SESSION_HELD", f"session {session_id} is still open on worker {holder}"
+            )
+
+    async def _give_back(self, session_id: str) -> None:
+        try:
+            await self._leases.give_back(session_id)
+        except Exception as exc:  # it lapses on its own
+            log.warning("cannot give back the lease of %s: %s", session_id, exc)
+
+    async def renew_leases(self) -> None:
+        """Renew the leases of the sessions whose browsers are open here (periodically)."""
+        open_here = [sid for sid, running in self.sessions.items() if running.state != "FAILED"]
+        try:
+            held = await self._leases.renew(open_here)
+        except Exception as exc:
+            log.warning("cannot renew the session leases: %s", exc)
+            return
+        for session_id in held:
+            log.warning("the lease of session %s is held by another worker", session_id)
 
     async def _close_quietly(self, session: BrowserSession) -> None:
         try:

@@ -173,6 +173,12 @@ class Settings(BaseSettings):
         description="worker: a partition of `wa.commands` whose fetched records have not reached "
         "the commands agent for this long is read again from the first one it missed",
     )
+    session_lease_s: float = Field(
+        15.0,
+        ge=1,
+        description="worker: lifetime of a session's lease, renewed while its browser is open; "
+        "another worker opens the session once the lease is given back or has lapsed",
+    )
     session_open_concurrency: int = Field(
         4,
         ge=1,

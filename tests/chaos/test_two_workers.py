@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -31,11 +32,18 @@ def _worker_of(pipeline: Pipeline, start: int, session_id: str) -> str | None:
     return str(ready[-1]) if ready else None
 
 
+def _logged_at(log: str, text: str) -> datetime:
+    """When a worker's (last) log line containing ``text`` was written."""
+    line = [line for line in log.splitlines() if text in line][-1]
+    return datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f")
+
+
 async def _owners_after_join(
     pipeline: Pipeline, fleet: Fleet, first: Worker, second: Worker, logged: int, start: int
 ) -> dict[str, str]:
     """Each fleet session's worker once the join's rebalance settled: the first worker logs the
-    sessions it let go, and each of those must be READY on the second."""
+    sessions it let go, and each of those must be READY on the second, its browser opened there
+    only once the first had closed its own (the session's lease, streams.leases)."""
     first_id, second_id = first.env["WASTREAM_WORKER_ID"], second.env["WASTREAM_WORKER_ID"]
     await asyncio.sleep(3.0)  # the rebalance: the first worker lets go of the moved sessions
     released = first.log()[logged:]
@@ -46,6 +54,11 @@ async def _owners_after_join(
     while any(_worker_of(pipeline, start, sid) != second_id for sid in moved):
         assert time.monotonic() < deadline, (moved, second.log()[-3000:])
         await pipeline.topics.sessions.settle(0.5)
+    released = first.log()[logged:]
+    for session_id in moved:  # one browser at a time: opened once the first closed it
+        closed = _logged_at(released, f"closed the browser of session {session_id}")
+        opened = _logged_at(second.log(), f"starting session {session_id}")
+        assert opened >= closed, (session_id, closed, opened)
     return {s.session_id: second_id if s.session_id in moved else first_id for s in fleet.sessions}
 
 

@@ -209,6 +209,7 @@ def worker_env(sandbox_url: str, **extra: str) -> dict[str, str]:
         "WASTREAM_SESSION_START_TIMEOUT_S": "60",
         "WASTREAM_COMMAND_TIMEOUT_S": "30",
         "WASTREAM_WORKER_GROUP_TIMEOUT_S": "8",
+        "WASTREAM_SESSION_LEASE_S": "5",
         "WASTREAM_RETRY_BACKOFF_S": "0.3",
         "WASTREAM_RETRY_BACKOFF_MAX_S": "2",
         "WASTREAM_COMMAND_RETRIES": "6",

@@ -4,12 +4,15 @@ that fail to open as told; the real ones are exercised by tests/e2e and tests/ch
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis.asyncio as aioredis
 
 from streams.exceptions import PermanentFailure
+from streams.leases import SessionLeases, lease_key
 from streams.metrics import WorkerMetrics
 from streams.retry import Backoff
 from streams.supervisor import SessionSupervisor
@@ -63,7 +66,17 @@ class Vault:
         return None
 
 
-def _supervisor(factory: Factory, tmp_path: Path, published: list[str]) -> SessionSupervisor:
+@pytest.fixture
+async def leases(redis_client: aioredis.Redis) -> AsyncIterator[SessionLeases]:
+    """The supervisor's leases, in the test stack's Redis; nobody holds ``moved`` at first."""
+    await redis_client.delete(lease_key("moved"))
+    yield SessionLeases(redis_client, "w", ttl_s=5.0)
+    await redis_client.delete(lease_key("moved"))
+
+
+def _supervisor(
+    factory: Factory, tmp_path: Path, published: list[str], leases: SessionLeases
+) -> SessionSupervisor:
     snapshot = {
         "session_id": "moved",
         "tenant_id": "t",
@@ -87,6 +100,7 @@ def _supervisor(factory: Factory, tmp_path: Path, published: list[str]) -> Sessi
         worker_id="w",
         factory=factory,
         vault=Vault(),
+        leases=leases,
         profiles_dir=tmp_path,
         update=update,
         publish_state=publish_state,
@@ -110,10 +124,12 @@ async def _settle(supervisor: SessionSupervisor) -> None:
     pytest.fail("the supervisor's tasks did not finish")
 
 
-async def test_a_session_that_failed_to_resume_is_tried_again(tmp_path: Path) -> None:
+async def test_a_session_that_failed_to_resume_is_tried_again(
+    tmp_path: Path, leases: SessionLeases
+) -> None:
     factory = Factory(failures=2, error=TimeoutError("slow browser"))
     published: list[str] = []
-    supervisor = _supervisor(factory, tmp_path, published)
+    supervisor = _supervisor(factory, tmp_path, published, leases)
     await supervisor.reconcile()
     await _settle(supervisor)
     assert len(factory.opened) == 3
@@ -122,20 +138,40 @@ async def test_a_session_that_failed_to_resume_is_tried_again(tmp_path: Path) ->
     assert [s.closed for s in factory.opened] == [True, True, False]
 
 
-async def test_resuming_gives_up_past_the_restart_limit(tmp_path: Path) -> None:
+async def test_resuming_gives_up_past_the_restart_limit(
+    tmp_path: Path, leases: SessionLeases
+) -> None:
     factory = Factory(failures=100, error=TimeoutError("never starts"))
-    supervisor = _supervisor(factory, tmp_path, [])
+    supervisor = _supervisor(factory, tmp_path, [], leases)
     await supervisor.reconcile()
     await _settle(supervisor)
     assert len(factory.opened) == 4  # the first attempt and three retries
     assert "moved" not in supervisor.sessions
 
 
-async def test_a_permanent_failure_is_not_retried(tmp_path: Path) -> None:
+async def test_a_permanent_failure_is_not_retried(tmp_path: Path, leases: SessionLeases) -> None:
     factory = Factory(failures=100, error=RuntimeError("no such profile"))
-    supervisor = _supervisor(factory, tmp_path, [])
+    supervisor = _supervisor(factory, tmp_path, [], leases)
     with pytest.raises(PermanentFailure):
         await supervisor.start("moved", "t")
     await supervisor.reconcile()
     await _settle(supervisor)
     assert len(factory.opened) == 2  # the start above, and one resume attempt
+
+
+async def test_a_session_opens_once_the_worker_that_had_it_gives_it_back(
+    tmp_path: Path, leases: SessionLeases, redis_client: aioredis.Redis
+) -> None:
+    other = SessionLeases(redis_client, "other", ttl_s=5.0)
+    assert await other.take("moved", wait_s=0) is None  # still open on the old owner
+    factory = Factory(failures=0, error=RuntimeError("unused"))
+    supervisor = _supervisor(factory, tmp_path, [], leases)
+    await supervisor.reconcile()
+    await asyncio.sleep(0.6)
+    assert factory.opened == []  # waits for the lease
+    await other.give_back("moved")
+    await _settle(supervisor)
+    assert len(factory.opened) == 1
+    assert await redis_client.get(lease_key("moved")) == b"w"
+    await supervisor.stop("moved", "t", reason="test")
+    assert await redis_client.get(lease_key("moved")) is None  # closed: given back
