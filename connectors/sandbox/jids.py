@@ -24,9 +24,10 @@ __all__ = [
 
 USER_SUFFIX = "@c.us"
 GROUP_SUFFIX = "@g.us"
-_NUMBER = re.compile(r"^[1-9]\d{4,14}$")
-_GROUP = re.compile(r"^\d{6,24}(-\d{6,12})?@g\.us$")
-_MESSAGE_ID = re.compile(r"^[A-Za-z0-9-]{1,128}$")
+# ASCII digits only (``\d`` takes any Unicode digit), the whole string (``$`` passes a "\n").
+_NUMBER = re.compile(r"[1-9][0-9]{4,14}")
+_GROUP = re.compile(r"[0-9]{6,24}(-[0-9]{6,12})?@g\.us")
+_MESSAGE_ID = re.compile(r"[A-Za-z0-9-]{1,128}")
 
 
 def normalize_number(value: object, field: str = "number") -> str:
@@ -36,7 +37,7 @@ def normalize_number(value: object, field: str = "number") -> str:
     text = value.strip().removeprefix("+")
     for suffix in (USER_SUFFIX, "@s.whatsapp.net"):
         text = text.removesuffix(suffix)
-    if not _NUMBER.match(text):
+    if not _NUMBER.fullmatch(text):
         raise InvalidRequestError(
             f"{field} must be a phone number in E.164 digits (5 to 15), got {value!r}",
             field=field,
@@ -45,7 +46,7 @@ def normalize_number(value: object, field: str = "number") -> str:
 
 
 def group_jid(value: object, field: str = "group") -> str:
-    if not isinstance(value, str) or not _GROUP.match(value.strip()):
+    if not isinstance(value, str) or not _GROUP.fullmatch(value.strip()):
         raise InvalidRequestError(f"{field} must be a group JID like 1203630000@g.us", field=field)
     return value.strip()
 
@@ -83,7 +84,7 @@ def new_message_id() -> str:
 
 
 def check_message_id(value: object, field: str = "id") -> str:
-    if not isinstance(value, str) or not _MESSAGE_ID.match(value):
+    if not isinstance(value, str) or not _MESSAGE_ID.fullmatch(value):
         raise InvalidRequestError(
             f"{field} must be 1 to 128 letters, digits or dashes", field=field
         )
