@@ -162,13 +162,22 @@ def create_app(settings: Settings, *, session_factory: SessionFactory | None = N
     @app.timer(2.0)  # type: ignore[untyped-decorator]
     async def reread_missing_commands() -> None:
         # Records fetched but dropped before the agent got them are read again (streams.acks,
-        # streams.stalls); nothing past them is committed meanwhile.
-        for tp, offset, why in await runtime.rereads(time.monotonic()):
+        # streams.stalls); nothing past them is committed meanwhile. Errors are logged and the
+        # next tick tries again: a timer whose function raises stops for good.
+        try:
+            found = await runtime.rereads(time.monotonic())
+        except Exception as exc:
+            log.warning("cannot check the commands' partitions for records never read: %s", exc)
+            return
+        for tp, offset, why in found:
             log.warning(
                 "%s[%s]: %s; reading again from offset %s", tp.topic, tp.partition, why, offset
             )
             runtime.processor.acks.reread(tp, offset)
-            await app.consumer.seek(tp, offset)
+            try:
+                await app.consumer.seek(tp, offset)
+            except Exception as exc:  # the stall check seeks again later
+                log.warning("cannot seek %s[%s] to %s: %s", tp.topic, tp.partition, offset, exc)
 
     @app.timer(settings.session_lease_s / 3)  # type: ignore[untyped-decorator]
     async def renew_session_leases() -> None:
