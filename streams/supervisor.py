@@ -201,8 +201,7 @@ class SessionSupervisor:
                 await self._open(session, pairing, phone)
             except Exception as exc:
                 self.sessions.pop(session_id, None)
-                await self._close_quietly(session)
-                await self._give_back(session_id)
+                await self._shut(session_id, session)
                 detail = f"{type(exc).__name__}: {exc}"
                 await self._update(
                     session_id, tenant_id, set={"state": "FAILED", "last_error": detail}
@@ -234,8 +233,7 @@ class SessionSupervisor:
                 try:
                     await running.session.logout()
                 finally:
-                    await self._close_quietly(running.session)
-                    await self._give_back(session_id)
+                    await self._shut(session_id, running.session)
             await self._vault.delete(session_id)
             shutil.rmtree(self._profiles_dir / session_id, ignore_errors=True)
             await self._update(
@@ -285,8 +283,7 @@ class SessionSupervisor:
             await self._open(session, "QR", None)
         except Exception as exc:
             log.warning("cannot open %s to log it out: %s", session_id, exc)
-            await self._close_quietly(session)
-            await self._give_back(session_id)
+            await self._shut(session_id, session)
             return None
         return running
 
@@ -522,8 +519,7 @@ class SessionSupervisor:
     ) -> None:
         log.warning("session %s FAILED: %s", running.session_id, detail)
         previous, running.state = previous or running.state, "FAILED"
-        await self._close_quietly(running.session)
-        await self._give_back(running.session_id)
+        await self._shut(running.session_id, running.session)
         await self._update(
             running.session_id, running.tenant_id, set={"state": "FAILED", "last_error": detail}
         )
@@ -533,8 +529,7 @@ class SessionSupervisor:
         async with self._lock(running.session_id):
             if self.sessions.get(running.session_id) is running:
                 del self.sessions[running.session_id]
-            await self._close_quietly(running.session)
-            await self._give_back(running.session_id)
+            await self._shut(running.session_id, running.session)
             await self._vault.delete(running.session_id)
             await self._update(
                 running.session_id,
@@ -603,9 +598,7 @@ class SessionSupervisor:
     async def _close(self, running: RunningSession) -> None:
         if running.state in _LINKED:
             await self._save(running)
-        await self._close_quietly(running.session)
-        log.info("closed the browser of session %s", running.session_id)
-        await self._give_back(running.session_id)
+        await self._shut(running.session_id, running.session)
         for gauge in (self._metrics.browser_pss, self._metrics.browser_cpu):
             with contextlib.suppress(KeyError):
                 gauge.remove(running.session_id)
@@ -638,6 +631,13 @@ class SessionSupervisor:
             return
         for session_id in held:
             log.warning("the lease of session %s is held by another worker", session_id)
+
+    async def _shut(self, session_id: str, session: BrowserSession) -> None:
+        """Close the session's browser for good and give its lease back (a restart closes the
+        browser alone: the session stays on this worker)."""
+        await self._close_quietly(session)
+        log.info("closed the browser of session %s", session_id)
+        await self._give_back(session_id)
 
     async def _close_quietly(self, session: BrowserSession) -> None:
         try:

@@ -33,6 +33,7 @@ __all__ = [
     "send_envelope",
     "states_since",
     "tally",
+    "wait_state",
     "with_results",
 ]
 
@@ -194,6 +195,18 @@ def states_since(pipeline: Pipeline, start: int, session_id: str) -> list[str]:
         for *_, v in pipeline.topics.sessions.records[start:]
         if kind_is("SessionEvent", session_id=session_id)(v)
     ]
+
+
+async def wait_state(
+    pipeline: Pipeline, start: int, session_id: str, state: str, count: int, timeout_s: float
+) -> list[str]:
+    """The session's states since record ``start`` once ``state`` is among them ``count``
+    times; fails with the states seen after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while (states := states_since(pipeline, start, session_id)).count(state) < count:
+        assert time.monotonic() < deadline, (state, count, states)
+        await pipeline.topics.sessions.settle(0.3)
+    return states
 
 
 def with_results(pipeline: Pipeline, command_ids: Sequence[str]) -> list[str]:

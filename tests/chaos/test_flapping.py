@@ -17,6 +17,7 @@ from tests.chaos.support import (
     send_envelope,
     states_since,
     tally,
+    wait_state,
 )
 from tests.e2e.support import Pipeline
 from tests.streams.support import new_id
@@ -25,16 +26,6 @@ from wastream.settings import Settings
 pytestmark = [pytest.mark.chaos, pytest.mark.timeout(240)]
 
 DOWN_MS = 300
-
-
-async def _wait_state(
-    pipeline: Pipeline, start: int, session_id: str, state: str, count: int, timeout_s: float
-) -> list[str]:
-    deadline = time.monotonic() + timeout_s
-    while (states := states_since(pipeline, start, session_id)).count(state) < count:
-        assert time.monotonic() < deadline, (state, count, states)
-        await pipeline.topics.sessions.settle(0.3)
-    return states
 
 
 async def test_a_flapping_session_ends_failed_instead_of_looping(
@@ -50,7 +41,7 @@ async def test_a_flapping_session_ends_failed_instead_of_looping(
     # Up to the limit, each drop is a DISCONNECTED → READY round trip.
     for n in range(1, FLAP_LIMIT + 1):
         assert await pipeline.phone.disconnect(me, down_ms=DOWN_MS), "no device was connected"
-        await _wait_state(pipeline, start, linked.session_id, "READY", n, timeout_s=60)
+        await wait_state(pipeline, start, linked.session_id, "READY", n, timeout_s=60)
     # One more: FAILED, once, and no reconnect after it.
     assert await pipeline.phone.disconnect(me, down_ms=DOWN_MS)
     failed = await pipeline.topics.session_event(linked.session_id, "FAILED", timeout_s=60)

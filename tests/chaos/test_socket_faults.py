@@ -20,6 +20,7 @@ from tests.chaos.support import (
     send_envelope,
     states_since,
     tally,
+    wait_state,
 )
 from tests.e2e.support import Pipeline, kind_is
 from tests.streams.support import new_id
@@ -48,10 +49,7 @@ async def test_a_dropped_socket_reconnects_once(
         timeout_s=30,
     )
     assert down, states_since(pipeline, start, linked.session_id)
-    deadline = time.monotonic() + 60
-    while "READY" not in states_since(pipeline, start, linked.session_id):
-        assert time.monotonic() < deadline, states_since(pipeline, start, linked.session_id)
-        await pipeline.topics.sessions.settle(0.3)
+    await wait_state(pipeline, start, linked.session_id, "READY", 1, timeout_s=60)
     recovered_s = time.monotonic() - dropped_at
     sent = [Sent(str(e["command_id"]), linked.peer, ()) for e in queued]
     counts = await tally(pipeline, _with_ids(sent), timeout_s=60)
