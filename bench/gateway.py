@@ -11,11 +11,12 @@ in C leaves the two cores to the servers, Kafka and Redis; without it, on the as
 below. The open loop always runs on the asyncio generator (``wrk`` has no fixed-rate mode).
 
 Both servers' closed loops run in ``--rounds`` short turns taken in ABBA order, so that load
-other programs put on the shared machine weighs on both alike, after 5 s of load each (a Kafka
-broker just started is slow until its JVM has warmed up). The default 64 connections saturate
-both: the bare endpoint peaks by 32 already, while the gateway, whose every request waits on a
-Redis round trip and a Kafka acknowledgement (milliseconds, with the producer's linger), is
-still bound by its latency, not its CPU, at 32.
+other programs put on the shared machine weighs on both alike, after ``--warm-up`` seconds of
+load each (20 s by default: a Kafka broker just started spends most of a core compiling its hot
+paths for about that long, a broker in production has long done so). The default 64
+connections saturate both: the bare endpoint peaks by 32 already, while the gateway, whose every
+request waits on a Redis round trip and a Kafka acknowledgement (a millisecond or two, with the
+producer's linger), is still bound by its latency, not its CPU, at 32.
 
 Run as ``python -m bench.gateway`` or ``python bench/gateway.py``; it uses the Kafka and Redis of
 ``WASTREAM_KAFKA_BOOTSTRAP``/``WASTREAM_REDIS_URL`` when both are set, else starts a local stack
@@ -488,6 +489,12 @@ def main(argv: list[str] | None = None) -> None:
         "--rounds", type=int, default=4, help="turns each server's closed loop is measured in"
     )
     parser.add_argument(
+        "--warm-up",
+        type=float,
+        default=20.0,
+        help="seconds of load on each server before measuring (the broker's JIT warms up)",
+    )
+    parser.add_argument(
         "--generator",
         choices=("auto", "wrk", "asyncio"),
         default="auto",
@@ -534,7 +541,7 @@ def main(argv: list[str] | None = None) -> None:
             flush=True,
         )
         measured = closed.interleaved(
-            {"baseline": baseline_port, "gateway": gateway_port}, seconds, args.rounds, 5.0
+            {"baseline": baseline_port, "gateway": gateway_port}, seconds, args.rounds, args.warm_up
         )
         for name, runs in measured.items():
             rates = " ".join(f"{run.rps:.0f}" for run in runs)

@@ -73,7 +73,7 @@ class Settings(BaseSettings):
         5.0, gt=0, description="longest wait for Kafka's acknowledgement before a 503"
     )
     gateway_linger_ms: float = Field(
-        2.0, ge=0, le=100, description="how long the gateway's producer batches records (ms)"
+        0.5, ge=0, le=100, description="how long the gateway's producer batches records (ms)"
     )
 
     # sandbox
