@@ -23,6 +23,7 @@ from connectors.sandbox.pairing import PairingRegistry
 
 __all__ = [
     "MAX_JSON_BYTES",
+    "declared_length",
     "http_problem",
     "json_response",
     "network_of",
@@ -61,10 +62,20 @@ async def http_problem(request: Request, exc: Exception) -> Response:
     return problem_response(problem)
 
 
+def declared_length(request: Request) -> int | None:
+    """The body length ``Content-Length`` declares; None when absent or not ASCII digits (the
+    body as read is measured then: ``str.isdigit`` alone would take ``"²"``, which ``int`` does
+    not)."""
+    length = request.headers.get("content-length")
+    if length is None or not (length.isascii() and length.isdigit()):
+        return None
+    return int(length)
+
+
 async def read_body(request: Request, model: type[Body]) -> Body:
     """Parse and validate a JSON body; an empty body is ``{}``."""
-    length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > MAX_JSON_BYTES:
+    length = declared_length(request)
+    if length is not None and length > MAX_JSON_BYTES:
         raise PayloadTooLargeError(f"the body is larger than {MAX_JSON_BYTES} bytes")
     raw = await request.body()
     if len(raw) > MAX_JSON_BYTES:

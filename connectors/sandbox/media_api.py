@@ -9,15 +9,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from connectors.sandbox.exceptions import NotFoundError, PayloadTooLargeError
-from connectors.sandbox.http_util import json_response, network_of
+from connectors.sandbox.http_util import declared_length, json_response, network_of
 
 __all__ = ["media_routes"]
 
 
 async def upload(request: Request) -> Response:
     net = network_of(request)
-    length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > net.media.max_bytes:
+    length = declared_length(request)
+    if length is not None and length > net.media.max_bytes:
         raise PayloadTooLargeError(f"media exceeds {net.media.max_bytes} bytes")
     data = await request.body()
     mimetype = request.headers.get("content-type", "application/octet-stream").split(";")[0]

@@ -11,8 +11,9 @@ from connectors.whatsapp.exceptions import Codes, PermanentError
 __all__ = ["MessageKey", "chat_jid", "message_id_for", "parse_key", "user_jid"]
 
 # ASCII digits: ``\d`` would also take the digits of other scripts (Arabic-Indic, fullwidth…).
-_DIGITS = re.compile(r"^[1-9][0-9]{4,19}$")
-_JID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.:_-]{0,127}@(c\.us|g\.us|lid|broadcast|newsletter)$")
+_DIGITS = re.compile(r"[1-9][0-9]{4,19}")
+# No "_": a serialized message key joins its parts with it (see MessageKey).
+_JID = re.compile(r"[0-9A-Za-z][0-9A-Za-z.:-]{0,127}@(c\.us|g\.us|lid|broadcast|newsletter)")
 _WEB_PREFIX = "3EB0"
 
 
@@ -34,11 +35,11 @@ def chat_jid(recipient: str) -> str:
     text = recipient.strip()
     if text.startswith("+"):
         text = text[1:]
-    if _DIGITS.match(text):
+    if _DIGITS.fullmatch(text):
         return f"{text}@c.us"
     if text.endswith("@s.whatsapp.net"):
         text = text[: -len("s.whatsapp.net")] + "c.us"
-    if _JID.match(text):
+    if _JID.fullmatch(text):
         return text
     raise PermanentError(
         Codes.INVALID_RECIPIENT,

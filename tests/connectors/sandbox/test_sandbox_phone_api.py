@@ -10,6 +10,8 @@ import httpx
 import pytest
 
 from connectors.sandbox import PhoneApiError, PhoneClient, SandboxConfig, SandboxServer
+from connectors.sandbox.app import create_app
+from tests.connectors.sandbox.conftest import TEST_CONFIG
 
 
 @pytest.fixture
@@ -190,3 +192,20 @@ async def test_state_file_keeps_accounts_across_restarts(tmp_path: Path) -> None
         assert [m["text"] for m in await client.inbox("15559990002")] == ["survives"]
         assert (await client.send("15559990001", "15559990002", "x", id="S1"))["duplicate"]
         await client.aclose()
+
+
+@pytest.mark.parametrize("path", ["/phone/accounts", "/media"])
+async def test_a_content_length_of_other_digits_is_no_500(path: str) -> None:
+    # Straight to the app: an HTTP parser in front would refuse the header itself. Starlette
+    # decodes headers as Latin-1, where b"\xb2" is "²", a digit to str.isdigit but not to int.
+    app = create_app(TEST_CONFIG)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport) as client:
+        request = httpx.Request(
+            "POST",
+            f"http://sandbox{path}",
+            headers=[(b"content-type", b"application/json"), (b"content-length", b"\xb2")],
+            content=b'{"number": "15557770001", "name": "Sup"}',
+        )
+        response = await client.send(request)
+    assert response.status_code < 500, response.text

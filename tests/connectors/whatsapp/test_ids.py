@@ -48,6 +48,9 @@ def test_chat_jids(given: str, expected: str) -> None:
         # digits of other scripts (Arabic-Indic, fullwidth) are no phone number
         "1\u0665\u0665\u0665\u0660\u0660\u0660\u0661\u0661\u0661\u0661",
         "1\uff15\uff15\uff15\uff10\uff10\uff10\uff11\uff11\uff11\uff11@c.us",
+        # "_" separates the parts of a serialized message key
+        "1555_0001111@c.us",
+        "abc_123@lid",
     ],
 )
 def test_bad_recipients(given: str) -> None:
