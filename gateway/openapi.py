@@ -11,11 +11,17 @@ from gateway.bodies import BODY_MODELS, EmptyBody
 from gateway.endpoints import COMMAND_ENDPOINTS, READ_ENDPOINTS, ReadEndpoint
 from gateway.idempotency import IDEMPOTENCY_KEY_SCHEMA
 from gateway.validation import COMMAND_ID_SCHEMA, GROUP_JID_SCHEMA, SESSION_ID_SCHEMA
+from schemas.json_schema import json_schema
 from wastream.settings import Settings
 
 __all__ = ["openapi_document"]
 
 _REF = "#/components/schemas/{model}"
+# The records the read endpoints answer, by the name their schema has in the document.
+_READ_RECORDS = {
+    "SessionSnapshot": "wastream.v1.SessionSnapshot",
+    "CommandResult": "wastream.v1.CommandResult",
+}
 _COUNTED = ("recipients", "numbers", "participants", "mentions")
 
 _PROBLEM_SCHEMA: dict[str, Any] = {
@@ -116,7 +122,8 @@ def _parameters(path: str, command: bool) -> list[dict[str, Any]]:
 
 def _read_operation(read: ReadEndpoint) -> dict[str, Any]:
     parameters = _parameters(read.path, command=False)
-    content: dict[str, Any] = {"application/json": {}}
+    record = "CommandResult" if "{command_id}" in read.path else "SessionSnapshot"
+    content: dict[str, Any] = {"application/json": {"schema": {"$ref": _REF.format(model=record)}}}
     problems = ["401", "403", "404", "422", "503"]
     if read.path.endswith("/qr"):
         parameters.append(_QR_FORMAT)
@@ -147,6 +154,8 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                 prop["maxItems"] = settings.max_recipients
     schemas["Problem"] = _PROBLEM_SCHEMA
     schemas["Accepted"] = _ACCEPTED_SCHEMA
+    for model, full_name in _READ_RECORDS.items():
+        schemas[model] = json_schema(full_name)
     paths: dict[str, dict[str, Any]] = {}
     for endpoint in COMMAND_ENDPOINTS:
         operation: dict[str, Any] = {

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import jsonschema_rs
 import pytest
 import redis.asyncio as aioredis
 
@@ -151,7 +152,17 @@ async def test_start_links_by_qr_and_a_message_goes_out_once(
 async def test_the_gateway_reads_sessions_qr_codes_and_results(
     pipeline: Pipeline, linked: Linked
 ) -> None:
+    document = (await pipeline.http.get("/openapi.json")).json()
+
+    def documented(path: str) -> dict[str, Any]:
+        """The schema the document gives the 200 answer of ``GET path``."""
+        content = document["paths"][path]["get"]["responses"]["200"]["content"]
+        ref = content["application/json"]["schema"]["$ref"]
+        schema: dict[str, Any] = document["components"]["schemas"][ref.rsplit("/", 1)[1]]
+        return schema
+
     session = await pipeline.get(linked.path())
+    jsonschema_rs.validate(documented("/v1/sessions/{sid}"), session)
     assert session["state"] == "READY"
     assert session["me"] == linked.me_jid
     assert session["desired"] == "RUNNING"
@@ -161,6 +172,7 @@ async def test_the_gateway_reads_sessions_qr_codes_and_results(
 
     sent = await pipeline.done(linked.path("/messages"), _send_body(linked.peer, "read me"))
     result = await pipeline.get(f"/v1/commands/{sent['command_id']}")
+    jsonschema_rs.validate(documented("/v1/commands/{command_id}"), result)
     assert result["outcome"] == "DONE"
     assert result["session_id"] == linked.session_id
     assert result["output"] == sent["output"]

@@ -23,6 +23,7 @@ from gateway.endpoints import COMMAND_ENDPOINTS, READ_ENDPOINTS
 from gateway.idempotency import parse_idempotency_key
 from gateway.problems import Problem
 from gateway.validation import check_command_id, check_group_id, check_session_id
+from schemas.codec import AvroCodec
 from wastream.settings import Settings
 
 DESIGN_ENDPOINTS = {
@@ -120,6 +121,84 @@ async def test_the_qr_code_and_readiness_are_described_as_served(
     (query,) = [p for p in qr["parameters"] if p["in"] == "query"]
     assert (query["name"], query["schema"]["enum"]) == ("format", ["png", "text"])
     assert set(document["paths"]["/readyz"]["get"]["responses"]) == {"200", "503"}
+
+
+SNAPSHOT = {
+    "session_id": "s-1",
+    "tenant_id": "acme",
+    "state": "READY",
+    "desired": "RUNNING",
+    "worker": "w-1",
+    "me": "4915112345678@c.us",
+    "pairing": "QR",
+    "phone": None,
+    "qr": None,
+    "pairing_code": None,
+    "vault_version": 1764979200000,
+    "counters": {"sent": 3},
+    "last_error": None,
+    "updated_at": 1764979200123,
+}
+
+
+@pytest.mark.parametrize(
+    ("changes", "valid"),
+    [
+        ({}, True),
+        ({"state": "SLEEPING"}, False),
+        ({"counters": {"sent": "3"}}, False),
+        ({"updated_at": "2026-12-06T09:00:00Z"}, False),
+        ({"extra": 1}, False),
+        ({"desired": None}, False),
+    ],
+)
+async def test_a_session_read_is_described_as_answered(
+    offline_client: httpx.AsyncClient, changes: dict[str, Any], valid: bool
+) -> None:
+    # As the gateway answers it: the Avro record decoded, then JSON.
+    codec = AvroCodec()
+    answered = orjson.loads(
+        orjson.dumps(codec.decode_as("SessionSnapshot", codec.encode("SessionSnapshot", SNAPSHOT)))
+    )
+    assert answered == SNAPSHOT
+    document = (await offline_client.get("/openapi.json")).json()
+    response = document["paths"]["/v1/sessions/{sid}"]["get"]["responses"]["200"]
+    schema = response["content"]["application/json"]["schema"]
+    value = {**answered, **changes}
+    assert _document_accepts(document, schema, value) is valid
+
+
+async def test_a_command_result_is_described_with_every_outcome(
+    offline_client: httpx.AsyncClient,
+) -> None:
+    document = (await offline_client.get("/openapi.json")).json()
+    response = document["paths"]["/v1/commands/{command_id}"]["get"]["responses"]["200"]
+    schema = response["content"]["application/json"]["schema"]
+    result = document["components"]["schemas"]["CommandResult"]
+    assert result["properties"]["outcome"]["enum"] == [
+        "DONE",
+        "FAILED",
+        "EXPIRED",
+        "REJECTED",
+        "DUPLICATE",
+    ]
+    assert "milliseconds" in result["properties"]["completed_at"]["description"]
+    done = {
+        "command_id": "4f6c1d0e-8a55-4b8e-9d1e-0f0e2a8b9c11",
+        "session_id": "s-1",
+        "tenant_id": "acme",
+        "outcome": "DONE",
+        "error_code": None,
+        "detail": None,
+        "issued_at": 1764979200000,
+        "completed_at": 1764979200450,
+        "attempts": 1,
+        "trace_id": "0af7651916cd43dd8448eb211c80319c",
+        "output": {"message_id": "true_4915112345678@c.us_3EB0AB"},
+    }
+    assert _document_accepts(document, schema, done)
+    assert not _document_accepts(document, schema, {**done, "outcome": "MAYBE"})
+    assert not _document_accepts(document, schema, {**done, "attempts": None})
 
 
 @pytest.fixture(scope="module")
