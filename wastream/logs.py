@@ -9,6 +9,10 @@ from pythonjsonlogger.json import JsonFormatter
 
 __all__ = ["configure_logging"]
 
+#: Libraries that log every HTTP request at INFO (the sandbox client, media fetches, the demo):
+#: their lines show from WARNING on, or at DEBUG.
+_CHATTY = ("httpx", "httpcore")
+
 
 def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
     """Send every log record to stderr, as JSON (``json=True``) or as plain lines."""
@@ -25,3 +29,7 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    for name in _CHATTY:
+        logging.getLogger(name).setLevel(
+            logging.NOTSET if root.level <= logging.DEBUG else max(root.level, logging.WARNING)
+        )
