@@ -7,7 +7,8 @@ linked device for a moment (WhatsApp answers with a conflict, and one logs the o
 the new owner could restore a login older than the snapshot under way. So a worker takes a
 session's lease before it restores the login and opens the browser, and gives it back once the
 browser is closed; the other worker waits for it meanwhile. A worker renews its leases every
-third of ``ttl_s``, so the lease of a killed worker lapses within ``ttl_s``
+third of ``ttl_s``, until the browser is closed (a slow snapshot or close included), so the
+lease of a killed worker lapses within ``ttl_s``
 (``WASTREAM_SESSION_LEASE_S``), well before the consumer group hands its partitions on.
 
 Key layout: ``wastream:session-lease:{session_id}`` holds the worker id, with a TTL.

@@ -143,6 +143,9 @@ class SessionSupervisor:
         self._flap_limit = flap_limit
         self._restart_backoff = restart_backoff or Backoff(restart_limit, 1.0, 30.0)
         self.sessions: dict[str, RunningSession] = {}
+        # Sessions out of ``sessions`` whose login is being saved or browser closed: their
+        # leases are renewed until the browser is closed.
+        self._closing: set[str] = set()
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         # Browsers opening at once: a takeover starts many sessions together, and launching
@@ -596,9 +599,9 @@ class SessionSupervisor:
             )
 
     async def _close(self, running: RunningSession) -> None:
-        if running.state in _LINKED:
-            await self._save(running)
-        await self._shut(running.session_id, running.session)
+        """Save a linked session's login to the vault, then close its browser for good."""
+        saving = running if running.state in _LINKED else None
+        await self._shut(running.session_id, running.session, saving=saving)
         for gauge in (self._metrics.browser_pss, self._metrics.browser_cpu):
             with contextlib.suppress(KeyError):
                 gauge.remove(running.session_id)
@@ -622,8 +625,12 @@ class SessionSupervisor:
             log.warning("cannot give back the lease of %s: %s", session_id, exc)
 
     async def renew_leases(self) -> None:
-        """Renew the leases of the sessions whose browsers are open here (periodically)."""
-        open_here = [sid for sid, running in self.sessions.items() if running.state != "FAILED"]
+        """Renew the leases of the sessions whose browsers are open here (periodically),
+        those being closed included: a slow snapshot or close must not let a lease lapse while
+        the browser still holds the linked device."""
+        candidates = [*self.sessions, *self._closing]
+        # Checked as each lease is renewed: a browser closed meanwhile has given its lease back.
+        open_here = (sid for sid in dict.fromkeys(candidates) if self._holds_browser(sid))
         try:
             held = await self._leases.renew(open_here)
         except Exception as exc:
@@ -632,10 +639,23 @@ class SessionSupervisor:
         for session_id in held:
             log.warning("the lease of session %s is held by another worker", session_id)
 
-    async def _shut(self, session_id: str, session: BrowserSession) -> None:
-        """Close the session's browser for good and give its lease back (a restart closes the
-        browser alone: the session stays on this worker)."""
-        await self._close_quietly(session)
+    def _holds_browser(self, session_id: str) -> bool:
+        running = self.sessions.get(session_id)
+        return session_id in self._closing or (running is not None and running.state != "FAILED")
+
+    async def _shut(
+        self, session_id: str, session: BrowserSession, *, saving: RunningSession | None = None
+    ) -> None:
+        """Close the session's browser for good (after saving the login of ``saving`` to the
+        vault) and give its lease back, renewed until then (a restart closes the browser alone:
+        the session stays on this worker)."""
+        self._closing.add(session_id)
+        try:
+            if saving is not None:
+                await self._save(saving)
+            await self._close_quietly(session)
+        finally:
+            self._closing.discard(session_id)
         log.info("closed the browser of session %s", session_id)
         await self._give_back(session_id)
 

@@ -24,8 +24,9 @@ PARTITIONS = 4
 class FakeSession:
     """Opens, or fails to, as its factory says; nothing else is used here."""
 
-    def __init__(self, outcome: BaseException | None) -> None:
+    def __init__(self, outcome: BaseException | None, close_s: float = 0.0) -> None:
         self._outcome = outcome
+        self._close_s = close_s
         self.state = "STARTING"
         self.me: str | None = None
         self.closed = False
@@ -35,20 +36,22 @@ class FakeSession:
             raise self._outcome
 
     async def close(self) -> None:
+        await asyncio.sleep(self._close_s)
         self.closed = True
 
 
 class Factory:
     """Sessions whose first ``failures`` opens raise ``error``."""
 
-    def __init__(self, failures: int, error: BaseException) -> None:
+    def __init__(self, failures: int, error: BaseException, close_s: float = 0.0) -> None:
         self.failures = failures
         self.error = error
+        self.close_s = close_s
         self.opened: list[FakeSession] = []
 
     def __call__(self, session_id: str, *, profile_dir: Path, on_event: EventSink) -> Any:
         outcome = self.error if len(self.opened) < self.failures else None
-        session = FakeSession(outcome)
+        session = FakeSession(outcome, self.close_s)
         self.opened.append(session)
         return session
 
@@ -75,7 +78,11 @@ async def leases(redis_client: aioredis.Redis) -> AsyncIterator[SessionLeases]:
 
 
 def _supervisor(
-    factory: Factory, tmp_path: Path, published: list[str], leases: SessionLeases
+    factory: Factory,
+    tmp_path: Path,
+    published: list[str],
+    leases: SessionLeases,
+    owned: set[int] | None = None,
 ) -> SessionSupervisor:
     snapshot = {
         "session_id": "moved",
@@ -108,7 +115,7 @@ def _supervisor(
         snapshot=lambda sid: snapshot if sid == "moved" else None,
         all_snapshots=lambda: [snapshot],
         partitions=PARTITIONS,
-        owned=lambda: set(range(PARTITIONS)),
+        owned=lambda: set(range(PARTITIONS)) if owned is None else owned,
         metrics=WorkerMetrics(),
         open_timeout_s=5.0,
         restart_limit=3,
@@ -175,3 +182,37 @@ async def test_a_session_opens_once_the_worker_that_had_it_gives_it_back(
     assert await redis_client.get(lease_key("moved")) == b"w"
     await supervisor.stop("moved", "t", reason="test")
     assert await redis_client.get(lease_key("moved")) is None  # closed: given back
+
+
+async def test_a_lease_is_renewed_until_a_slow_close_is_done(
+    tmp_path: Path, redis_client: aioredis.Redis
+) -> None:
+    # The lease lasts 0.6 s and closing the browser takes 1.5 s: renewed meanwhile, it holds.
+    leases = SessionLeases(redis_client, "w", ttl_s=0.6)
+    await redis_client.delete(lease_key("moved"))
+    owned = set(range(PARTITIONS))
+    factory = Factory(failures=0, error=RuntimeError("unused"), close_s=1.5)
+    supervisor = _supervisor(factory, tmp_path, [], leases, owned)
+    await supervisor.start("moved", "t")
+    assert await redis_client.get(lease_key("moved")) == b"w"
+
+    async def renew() -> None:
+        while True:
+            await supervisor.renew_leases()
+            await asyncio.sleep(0.2)
+
+    renewer = asyncio.create_task(renew())
+    try:
+        owned.clear()  # the partition moved
+        release = asyncio.create_task(supervisor.reconcile())
+        await asyncio.sleep(1.0)
+        assert not release.done()  # still closing, past the lease's lifetime
+        assert "moved" not in supervisor.sessions
+        assert await redis_client.get(lease_key("moved")) == b"w"
+        await release
+        assert factory.opened[0].closed
+        assert await redis_client.get(lease_key("moved")) is None  # given back once closed
+        await asyncio.sleep(0.5)
+        assert await redis_client.get(lease_key("moved")) is None  # and not renewed again
+    finally:
+        renewer.cancel()
