@@ -54,6 +54,9 @@ class SessionLeases:
         self._ttl_ms = max(1, int(ttl_s * 1000))
         self._take = client.register_script(_TAKE)
         self._give_back = client.register_script(_GIVE_BACK)
+        # A renewal takes a lapsed lease again; one under way when a browser closes must not
+        # take the lease back after it was given back, so the two do not overlap.
+        self._renewing = asyncio.Lock()
 
     async def take(self, session_id: str, wait_s: float) -> str | None:
         """Take the session's lease, waiting up to ``wait_s`` for another worker to give it
@@ -76,17 +79,20 @@ class SessionLeases:
             await asyncio.sleep(_POLL_S)
 
     async def give_back(self, session_id: str) -> None:
-        """Give the lease back (if it is still this worker's)."""
-        await self._give_back(keys=[lease_key(session_id)], args=[self.worker_id])
+        """Give the lease back (if it is still this worker's), after any renewal under way."""
+        async with self._renewing:
+            await self._give_back(keys=[lease_key(session_id)], args=[self.worker_id])
 
     async def renew(self, session_ids: Iterable[str]) -> list[str]:
         """Renew this worker's leases (taking again any Redis lost); answers the sessions whose
-        lease another worker holds."""
+        lease another worker holds. ``session_ids`` is read as the renewal goes: a lazy
+        iterable can leave out a session whose browser closed meanwhile."""
         lost = []
-        for session_id in session_ids:
-            taken = await self._take(
-                keys=[lease_key(session_id)], args=[self.worker_id, self._ttl_ms]
-            )
-            if taken != 1:
-                lost.append(session_id)
+        async with self._renewing:
+            for session_id in session_ids:
+                taken = await self._take(
+                    keys=[lease_key(session_id)], args=[self.worker_id, self._ttl_ms]
+                )
+                if taken != 1:
+                    lost.append(session_id)
         return lost

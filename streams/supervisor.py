@@ -74,6 +74,7 @@ class RunningSession:
     restarts: deque[float] = field(default_factory=deque)  # monotonic times of restarts
     disconnects: deque[float] = field(default_factory=deque)  # ... of READY -> DISCONNECTED
     restarting: bool = False
+    browser_open: bool = True  # False once the session gave up (FAILED) and closed it
 
 
 Updater = Callable[..., Awaitable[None]]
@@ -143,9 +144,10 @@ class SessionSupervisor:
         self._flap_limit = flap_limit
         self._restart_backoff = restart_backoff or Backoff(restart_limit, 1.0, 30.0)
         self.sessions: dict[str, RunningSession] = {}
-        # Sessions out of ``sessions`` whose login is being saved or browser closed: their
-        # leases are renewed until the browser is closed.
-        self._closing: set[str] = set()
+        # Sessions whose browser is open here outside ``sessions`` (opened to log out, logging
+        # out, or having the login saved and the browser closed): their leases are renewed
+        # until it is closed.
+        self._detached: set[str] = set()
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         # Browsers opening at once: a takeover starts many sessions together, and launching
@@ -233,6 +235,7 @@ class SessionSupervisor:
             if running is None:
                 running = await self._open_to_log_out(session_id, tenant_id)
             if running is not None:
+                self._detached.add(session_id)
                 try:
                     await running.session.logout()
                 finally:
@@ -269,26 +272,33 @@ class SessionSupervisor:
         except TransientFailure as exc:
             log.warning("cannot open %s to log it out: %s", session_id, exc)
             return None
-        profile = self._fresh_profile(session_id)
+        self._detached.add(session_id)
+        opened = False
         try:
-            if await self._vault.restore(session_id, profile) is None:
+            try:
+                profile = self._fresh_profile(session_id)
+                if await self._vault.restore(session_id, profile) is None:
+                    await self._give_back(session_id)
+                    return None
+                session = self._factory(
+                    session_id, profile_dir=profile, on_event=self._sink(session_id)
+                )
+            except Exception as exc:
+                log.warning("cannot open %s to log it out: %s", session_id, exc)
                 await self._give_back(session_id)
                 return None
-            session = self._factory(
-                session_id, profile_dir=profile, on_event=self._sink(session_id)
-            )
-        except Exception as exc:
-            log.warning("cannot open %s to log it out: %s", session_id, exc)
-            await self._give_back(session_id)
-            return None
-        running = RunningSession(session_id, tenant_id, session, profile, state="STOPPED")
-        try:
-            await self._open(session, "QR", None)
-        except Exception as exc:
-            log.warning("cannot open %s to log it out: %s", session_id, exc)
-            await self._shut(session_id, session)
-            return None
-        return running
+            running = RunningSession(session_id, tenant_id, session, profile, state="STOPPED")
+            try:
+                await self._open(session, "QR", None)
+            except Exception as exc:
+                log.warning("cannot open %s to log it out: %s", session_id, exc)
+                await self._shut(session_id, session)
+                return None
+            opened = True
+            return running
+        finally:
+            if not opened:  # cancelled included: nothing is left to renew
+                self._detached.discard(session_id)
 
     def require_ready(self, session_id: str) -> RunningSession:
         """The running, READY session; otherwise a failure saying why (transient while the
@@ -522,6 +532,7 @@ class SessionSupervisor:
     ) -> None:
         log.warning("session %s FAILED: %s", running.session_id, detail)
         previous, running.state = previous or running.state, "FAILED"
+        running.browser_open = False
         await self._shut(running.session_id, running.session)
         await self._update(
             running.session_id, running.tenant_id, set={"state": "FAILED", "last_error": detail}
@@ -619,6 +630,7 @@ class SessionSupervisor:
             )
 
     async def _give_back(self, session_id: str) -> None:
+        self._detached.discard(session_id)
         try:
             await self._leases.give_back(session_id)
         except Exception as exc:  # it lapses on its own
@@ -628,7 +640,7 @@ class SessionSupervisor:
         """Renew the leases of the sessions whose browsers are open here (periodically),
         those being closed included: a slow snapshot or close must not let a lease lapse while
         the browser still holds the linked device."""
-        candidates = [*self.sessions, *self._closing]
+        candidates = [*self.sessions, *self._detached]
         # Checked as each lease is renewed: a browser closed meanwhile has given its lease back.
         open_here = (sid for sid in dict.fromkeys(candidates) if self._holds_browser(sid))
         try:
@@ -641,7 +653,7 @@ class SessionSupervisor:
 
     def _holds_browser(self, session_id: str) -> bool:
         running = self.sessions.get(session_id)
-        return session_id in self._closing or (running is not None and running.state != "FAILED")
+        return session_id in self._detached or (running is not None and running.browser_open)
 
     async def _shut(
         self, session_id: str, session: BrowserSession, *, saving: RunningSession | None = None
@@ -649,13 +661,15 @@ class SessionSupervisor:
         """Close the session's browser for good (after saving the login of ``saving`` to the
         vault) and give its lease back, renewed until then (a restart closes the browser alone:
         the session stays on this worker)."""
-        self._closing.add(session_id)
+        self._detached.add(session_id)
         try:
-            if saving is not None:
-                await self._save(saving)
-            await self._close_quietly(session)
+            try:
+                if saving is not None:
+                    await self._save(saving)
+            finally:
+                await self._close_quietly(session)
         finally:
-            self._closing.discard(session_id)
+            self._detached.discard(session_id)
         log.info("closed the browser of session %s", session_id)
         await self._give_back(session_id)
 

@@ -196,9 +196,21 @@ async def test_a_command_result_is_described_with_every_outcome(
         "trace_id": "0af7651916cd43dd8448eb211c80319c",
         "output": {"message_id": "true_4915112345678@c.us_3EB0AB"},
     }
-    assert _document_accepts(document, schema, done)
+    failed = {**done, "outcome": "FAILED", "error_code": "NOT_ON_WHATSAPP", "output": {}}
+    duplicate = {
+        **done,
+        "outcome": "DUPLICATE",
+        "error_code": "DUPLICATE_COMMAND",
+        "detail": "command … already ended DONE (record wa.commands:3:17)",
+        "attempts": 0,
+        "output": {"original_outcome": "DONE"},
+    }
+    for answered in (done, failed, duplicate):
+        assert _document_accepts(document, schema, answered), answered
+    assert set(result["required"]) == set(done) - {"error_code", "detail", "output"}
     assert not _document_accepts(document, schema, {**done, "outcome": "MAYBE"})
     assert not _document_accepts(document, schema, {**done, "attempts": None})
+    assert not _document_accepts(document, schema, {**done, "output": {"sent": True}})
 
 
 @pytest.fixture(scope="module")

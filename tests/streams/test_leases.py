@@ -58,3 +58,22 @@ async def test_a_lease_not_renewed_lapses_and_renewing_keeps_it(
     assert await redis_client.delete(lease_key(kept)) == 1  # Redis lost it: renewing takes it
     assert await first.renew([kept]) == []
     assert await redis_client.get(lease_key(kept)) == b"w1"
+
+
+async def test_a_lease_given_back_during_a_renewal_stays_given_back(
+    redis_client: aioredis.Redis,
+) -> None:
+    # A renewal reads its sessions before their browsers closed; the last one's browser closes
+    # while the renewal is at the first ones. Given back after the renewal, it stays free.
+    sessions = [new_id("renewed") for _ in range(300)]
+    leases = SessionLeases(redis_client, "w", ttl_s=5.0)
+    for session in sessions:
+        assert await leases.take(session, wait_s=0) is None
+    renewal = asyncio.ensure_future(leases.renew(list(sessions)))
+    await asyncio.sleep(0)  # the renewal is under way
+    assert not renewal.done()
+    await leases.give_back(sessions[-1])
+    assert renewal.done()  # given back only after the renewal ended
+    assert await renewal == []
+    assert await redis_client.get(lease_key(sessions[-1])) is None
+    assert await redis_client.get(lease_key(sessions[0])) == b"w"

@@ -57,7 +57,13 @@ class Factory:
 
 
 class Vault:
+    def __init__(self, save_s: float = 0.0) -> None:
+        self.save_s = save_s
+        self.saved: list[str] = []
+
     async def save(self, session_id: str, version: int, profile_dir: Path) -> bool:
+        await asyncio.sleep(self.save_s)
+        self.saved.append(session_id)
         return True
 
     async def restore(
@@ -83,6 +89,7 @@ def _supervisor(
     published: list[str],
     leases: SessionLeases,
     owned: set[int] | None = None,
+    vault: Vault | None = None,
 ) -> SessionSupervisor:
     snapshot = {
         "session_id": "moved",
@@ -106,7 +113,7 @@ def _supervisor(
     return SessionSupervisor(
         worker_id="w",
         factory=factory,
-        vault=Vault(),
+        vault=vault or Vault(),
         leases=leases,
         profiles_dir=tmp_path,
         update=update,
@@ -187,13 +194,16 @@ async def test_a_session_opens_once_the_worker_that_had_it_gives_it_back(
 async def test_a_lease_is_renewed_until_a_slow_close_is_done(
     tmp_path: Path, redis_client: aioredis.Redis
 ) -> None:
-    # The lease lasts 0.6 s and closing the browser takes 1.5 s: renewed meanwhile, it holds.
+    # The lease lasts 0.6 s; saving the login takes 0.7 s and closing the browser 0.8 s:
+    # renewed meanwhile, it holds.
     leases = SessionLeases(redis_client, "w", ttl_s=0.6)
     await redis_client.delete(lease_key("moved"))
     owned = set(range(PARTITIONS))
-    factory = Factory(failures=0, error=RuntimeError("unused"), close_s=1.5)
-    supervisor = _supervisor(factory, tmp_path, [], leases, owned)
-    await supervisor.start("moved", "t")
+    factory = Factory(failures=0, error=RuntimeError("unused"), close_s=0.8)
+    vault = Vault(save_s=0.7)
+    supervisor = _supervisor(factory, tmp_path, [], leases, owned, vault)
+    running = await supervisor.start("moved", "t")
+    running.state = "READY"  # linked: its login is saved before the browser closes
     assert await redis_client.get(lease_key("moved")) == b"w"
 
     async def renew() -> None:
@@ -210,6 +220,7 @@ async def test_a_lease_is_renewed_until_a_slow_close_is_done(
         assert "moved" not in supervisor.sessions
         assert await redis_client.get(lease_key("moved")) == b"w"
         await release
+        assert vault.saved == ["moved"]
         assert factory.opened[0].closed
         assert await redis_client.get(lease_key("moved")) is None  # given back once closed
         await asyncio.sleep(0.5)
