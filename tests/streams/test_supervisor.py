@@ -30,6 +30,7 @@ class FakeSession:
         self.state = "STARTING"
         self.me: str | None = None
         self.closed = False
+        self.logged_out = False
 
     async def open(self, pairing: str = "QR", phone: str | None = None) -> None:
         if self._outcome is not None:
@@ -38,6 +39,10 @@ class FakeSession:
     async def close(self) -> None:
         await asyncio.sleep(self._close_s)
         self.closed = True
+
+    async def logout(self) -> None:
+        await asyncio.sleep(self._close_s)
+        self.logged_out = True
 
 
 class Factory:
@@ -225,5 +230,42 @@ async def test_a_lease_is_renewed_until_a_slow_close_is_done(
         assert await redis_client.get(lease_key("moved")) is None  # given back once closed
         await asyncio.sleep(0.5)
         assert await redis_client.get(lease_key("moved")) is None  # and not renewed again
+    finally:
+        renewer.cancel()
+
+
+async def test_a_lease_is_renewed_while_the_session_logs_out(
+    tmp_path: Path, redis_client: aioredis.Redis
+) -> None:
+    leases = SessionLeases(redis_client, "w", ttl_s=0.6)
+    await redis_client.delete(lease_key("moved"))
+    factory = Factory(failures=0, error=RuntimeError("unused"), close_s=0.8)
+    supervisor = _supervisor(factory, tmp_path, [], leases)
+    (await supervisor.start("moved", "t")).state = "READY"
+
+    async def renew() -> None:
+        while True:
+            await supervisor.renew_leases()
+            await asyncio.sleep(0.2)
+
+    renewer = asyncio.create_task(renew())
+    try:
+        # logging out (0.8 s), then closing (0.8 s): past the lease's 0.6 s, and renewed
+        logout = asyncio.create_task(supervisor.logout("moved", "t"))
+        session = factory.opened[0]
+        seen = []
+        while not logout.done():
+            holder = await redis_client.get(lease_key("moved"))
+            if not session.closed:  # the lease is given back once the browser is closed
+                seen.append(holder)
+            await asyncio.sleep(0.05)
+        assert len(seen) > 20
+        assert set(seen) == {b"w"}
+        await logout
+        assert session.logged_out
+        assert session.closed
+        assert await redis_client.get(lease_key("moved")) is None
+        await asyncio.sleep(0.5)
+        assert await redis_client.get(lease_key("moved")) is None
     finally:
         renewer.cancel()
