@@ -458,7 +458,8 @@ class _ClosedLoop:
         after ``warm_up`` seconds of load each, so that a load other programs put on the machine
         meanwhile weighs on every server alike."""
         for port in ports.values():
-            self.run(port, warm_up)
+            if warm_up >= 1:  # wrk counts whole seconds
+                self.run(port, warm_up)
         names = list(ports)
         runs: dict[str, list[Run]] = {name: [] for name in names}
         for turn in range(rounds):
