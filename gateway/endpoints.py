@@ -44,11 +44,13 @@ class CommandEndpoint:
 
 @dataclass(frozen=True, slots=True)
 class ReadEndpoint:
-    """One endpoint that reads state; ``what`` names it in the 404 until workers write it."""
+    """One endpoint that reads state; ``what`` names it in the 404 until workers write it,
+    ``record`` is the contract's record its JSON answer holds (None: not JSON)."""
 
     path: str
     summary: str
     what: str
+    record: str | None
 
 
 _SESSION = "/v1/sessions/{sid}"
@@ -171,7 +173,12 @@ COMMAND_ENDPOINTS: tuple[CommandEndpoint, ...] = (
 )
 
 READ_ENDPOINTS: tuple[ReadEndpoint, ...] = (
-    ReadEndpoint(_SESSION, "A session's state", "session state"),
-    ReadEndpoint(_SESSION + "/qr", "A session's QR code (PNG, or ?format=text)", "QR code"),
-    ReadEndpoint("/v1/commands/{command_id}", "A command's result", "command result"),
+    ReadEndpoint(_SESSION, "A session's state", "session state", "wastream.v1.SessionSnapshot"),
+    ReadEndpoint(_SESSION + "/qr", "A session's QR code (PNG, or ?format=text)", "QR code", None),
+    ReadEndpoint(
+        "/v1/commands/{command_id}",
+        "A command's result",
+        "command result",
+        "wastream.v1.CommandResult",
+    ),
 )

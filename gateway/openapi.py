@@ -12,16 +12,12 @@ from gateway.endpoints import COMMAND_ENDPOINTS, READ_ENDPOINTS, ReadEndpoint
 from gateway.idempotency import IDEMPOTENCY_KEY_SCHEMA
 from gateway.validation import COMMAND_ID_SCHEMA, GROUP_JID_SCHEMA, SESSION_ID_SCHEMA
 from schemas.json_schema import json_schema
+from schemas.loader import read_named_types
 from wastream.settings import Settings
 
 __all__ = ["openapi_document"]
 
 _REF = "#/components/schemas/{model}"
-# The records the read endpoints answer, by the name their schema has in the document.
-_READ_RECORDS = {
-    "SessionSnapshot": "wastream.v1.SessionSnapshot",
-    "CommandResult": "wastream.v1.CommandResult",
-}
 _COUNTED = ("recipients", "numbers", "participants", "mentions")
 
 _PROBLEM_SCHEMA: dict[str, Any] = {
@@ -81,6 +77,11 @@ _QR_FORMAT = {
 }
 
 
+def _model_name(record: str) -> str:
+    """A contract record's schema name in the document: its short name."""
+    return record.rpartition(".")[2]
+
+
 def _problem(description: str) -> dict[str, Any]:
     return {
         "description": description,
@@ -122,8 +123,10 @@ def _parameters(path: str, command: bool) -> list[dict[str, Any]]:
 
 def _read_operation(read: ReadEndpoint) -> dict[str, Any]:
     parameters = _parameters(read.path, command=False)
-    record = "CommandResult" if "{command_id}" in read.path else "SessionSnapshot"
-    content: dict[str, Any] = {"application/json": {"schema": {"$ref": _REF.format(model=record)}}}
+    content: dict[str, Any] = {"application/json": {}}
+    if read.record is not None:
+        ref = _REF.format(model=_model_name(read.record))
+        content["application/json"]["schema"] = {"$ref": ref}
     problems = ["401", "403", "404", "422", "503"]
     if read.path.endswith("/qr"):
         parameters.append(_QR_FORMAT)
@@ -154,8 +157,10 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                 prop["maxItems"] = settings.max_recipients
     schemas["Problem"] = _PROBLEM_SCHEMA
     schemas["Accepted"] = _ACCEPTED_SCHEMA
-    for model, full_name in _READ_RECORDS.items():
-        schemas[model] = json_schema(full_name)
+    types = read_named_types()
+    for read in READ_ENDPOINTS:
+        if read.record is not None:
+            schemas[_model_name(read.record)] = json_schema(read.record, types)
     paths: dict[str, dict[str, Any]] = {}
     for endpoint in COMMAND_ENDPOINTS:
         operation: dict[str, Any] = {

@@ -273,7 +273,6 @@ class SessionSupervisor:
             log.warning("cannot open %s to log it out: %s", session_id, exc)
             return None
         self._detached.add(session_id)
-        opened = False
         try:
             try:
                 profile = self._fresh_profile(session_id)
@@ -294,11 +293,10 @@ class SessionSupervisor:
                 log.warning("cannot open %s to log it out: %s", session_id, exc)
                 await self._shut(session_id, session)
                 return None
-            opened = True
             return running
-        finally:
-            if not opened:  # cancelled included: nothing is left to renew
-                self._detached.discard(session_id)
+        except BaseException:  # cancelled: the failures above gave the lease back already
+            self._detached.discard(session_id)
+            raise
 
     def require_ready(self, session_id: str) -> RunningSession:
         """The running, READY session; otherwise a failure saying why (transient while the

@@ -24,6 +24,7 @@ from gateway.idempotency import parse_idempotency_key
 from gateway.problems import Problem
 from gateway.validation import check_command_id, check_group_id, check_session_id
 from schemas.codec import AvroCodec
+from tests.schemas.samples import ALL_RECORDS, with_defaults
 from wastream.settings import Settings
 
 DESIGN_ENDPOINTS = {
@@ -123,22 +124,7 @@ async def test_the_qr_code_and_readiness_are_described_as_served(
     assert set(document["paths"]["/readyz"]["get"]["responses"]) == {"200", "503"}
 
 
-SNAPSHOT = {
-    "session_id": "s-1",
-    "tenant_id": "acme",
-    "state": "READY",
-    "desired": "RUNNING",
-    "worker": "w-1",
-    "me": "4915112345678@c.us",
-    "pairing": "QR",
-    "phone": None,
-    "qr": None,
-    "pairing_code": None,
-    "vault_version": 1764979200000,
-    "counters": {"sent": 3},
-    "last_error": None,
-    "updated_at": 1764979200123,
-}
+SNAPSHOT = with_defaults("SessionSnapshot", ALL_RECORDS["SessionSnapshot"][1])
 
 
 @pytest.mark.parametrize(
@@ -183,20 +169,8 @@ async def test_a_command_result_is_described_with_every_outcome(
         "DUPLICATE",
     ]
     assert "milliseconds" in result["properties"]["completed_at"]["description"]
-    done = {
-        "command_id": "4f6c1d0e-8a55-4b8e-9d1e-0f0e2a8b9c11",
-        "session_id": "s-1",
-        "tenant_id": "acme",
-        "outcome": "DONE",
-        "error_code": None,
-        "detail": None,
-        "issued_at": 1764979200000,
-        "completed_at": 1764979200450,
-        "attempts": 1,
-        "trace_id": "0af7651916cd43dd8448eb211c80319c",
-        "output": {"message_id": "true_4915112345678@c.us_3EB0AB"},
-    }
-    failed = {**done, "outcome": "FAILED", "error_code": "NOT_ON_WHATSAPP", "output": {}}
+    done = with_defaults("CommandResult", ALL_RECORDS["CommandResult"][0])
+    failed = with_defaults("CommandResult", ALL_RECORDS["CommandResult"][1])
     duplicate = {
         **done,
         "outcome": "DUPLICATE",

@@ -4,6 +4,7 @@ that fail to open as told; the real ones are exercised by tests/e2e and tests/ch
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -196,20 +197,16 @@ async def test_a_session_opens_once_the_worker_that_had_it_gives_it_back(
     assert await redis_client.get(lease_key("moved")) is None  # closed: given back
 
 
-async def test_a_lease_is_renewed_until_a_slow_close_is_done(
-    tmp_path: Path, redis_client: aioredis.Redis
-) -> None:
-    # The lease lasts 0.6 s; saving the login takes 0.7 s and closing the browser 0.8 s:
-    # renewed meanwhile, it holds.
-    leases = SessionLeases(redis_client, "w", ttl_s=0.6)
+@pytest.fixture
+async def short_leases(redis_client: aioredis.Redis) -> SessionLeases:
+    """Leases of 0.6 s, shorter than the slow logouts and closes of the tests using them."""
     await redis_client.delete(lease_key("moved"))
-    owned = set(range(PARTITIONS))
-    factory = Factory(failures=0, error=RuntimeError("unused"), close_s=0.8)
-    vault = Vault(save_s=0.7)
-    supervisor = _supervisor(factory, tmp_path, [], leases, owned, vault)
-    running = await supervisor.start("moved", "t")
-    running.state = "READY"  # linked: its login is saved before the browser closes
-    assert await redis_client.get(lease_key("moved")) == b"w"
+    return SessionLeases(redis_client, "w", ttl_s=0.6)
+
+
+@contextlib.asynccontextmanager
+async def _renewing(supervisor: SessionSupervisor) -> AsyncIterator[None]:
+    """The worker's lease renewal timer, every 0.2 s."""
 
     async def renew() -> None:
         while True:
@@ -218,6 +215,25 @@ async def test_a_lease_is_renewed_until_a_slow_close_is_done(
 
     renewer = asyncio.create_task(renew())
     try:
+        yield
+    finally:
+        renewer.cancel()
+
+
+async def test_a_lease_is_renewed_until_a_slow_close_is_done(
+    tmp_path: Path, redis_client: aioredis.Redis, short_leases: SessionLeases
+) -> None:
+    # The lease lasts 0.6 s; saving the login takes 0.7 s and closing the browser 0.8 s:
+    # renewed meanwhile, it holds.
+    owned = set(range(PARTITIONS))
+    factory = Factory(failures=0, error=RuntimeError("unused"), close_s=0.8)
+    vault = Vault(save_s=0.7)
+    supervisor = _supervisor(factory, tmp_path, [], short_leases, owned, vault)
+    running = await supervisor.start("moved", "t")
+    running.state = "READY"  # linked: its login is saved before the browser closes
+    assert await redis_client.get(lease_key("moved")) == b"w"
+
+    async with _renewing(supervisor):
         owned.clear()  # the partition moved
         release = asyncio.create_task(supervisor.reconcile())
         await asyncio.sleep(1.0)
@@ -230,26 +246,16 @@ async def test_a_lease_is_renewed_until_a_slow_close_is_done(
         assert await redis_client.get(lease_key("moved")) is None  # given back once closed
         await asyncio.sleep(0.5)
         assert await redis_client.get(lease_key("moved")) is None  # and not renewed again
-    finally:
-        renewer.cancel()
 
 
 async def test_a_lease_is_renewed_while_the_session_logs_out(
-    tmp_path: Path, redis_client: aioredis.Redis
+    tmp_path: Path, redis_client: aioredis.Redis, short_leases: SessionLeases
 ) -> None:
-    leases = SessionLeases(redis_client, "w", ttl_s=0.6)
-    await redis_client.delete(lease_key("moved"))
     factory = Factory(failures=0, error=RuntimeError("unused"), close_s=0.8)
-    supervisor = _supervisor(factory, tmp_path, [], leases)
+    supervisor = _supervisor(factory, tmp_path, [], short_leases)
     (await supervisor.start("moved", "t")).state = "READY"
 
-    async def renew() -> None:
-        while True:
-            await supervisor.renew_leases()
-            await asyncio.sleep(0.2)
-
-    renewer = asyncio.create_task(renew())
-    try:
+    async with _renewing(supervisor):
         # logging out (0.8 s), then closing (0.8 s): past the lease's 0.6 s, and renewed
         logout = asyncio.create_task(supervisor.logout("moved", "t"))
         session = factory.opened[0]
@@ -267,5 +273,3 @@ async def test_a_lease_is_renewed_while_the_session_logs_out(
         assert await redis_client.get(lease_key("moved")) is None
         await asyncio.sleep(0.5)
         assert await redis_client.get(lease_key("moved")) is None
-    finally:
-        renewer.cancel()
